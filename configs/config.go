@@ -1,4 +1,290 @@
 package configs
 
-// Config is the whole vipd configuration. (Placeholder: the configs work fills it in.)
-type Config struct{}
+import (
+	"net/netip"
+	"time"
+)
+
+// Config is the whole vipd configuration. Field tags name the YAML keys (the
+// same names, upper-cased and joined by "_", form the VIPD_* environment
+// variables; see Load).
+type Config struct {
+	Global              Global               `yaml:"global"`
+	Scripts             []Script             `yaml:"scripts"`
+	Instances           []Instance           `yaml:"instances"`
+	SyncGroups          []SyncGroup          `yaml:"sync_groups"`
+	VirtualServerGroups []VirtualServerGroup `yaml:"virtual_server_groups"`
+	VirtualServers      []VirtualServer      `yaml:"virtual_servers"`
+}
+
+// Global holds node-wide settings (keepalived global_defs).
+type Global struct {
+	// Node names this node in logs and status (keepalived router_id).
+	// Default: the host name.
+	Node string `yaml:"node"`
+	// LogFormat is text or json.
+	LogFormat string `yaml:"log_format"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// StatusSocket is the unix socket `vipd status` reads.
+	StatusSocket string `yaml:"status_socket"`
+	// MetricsListen is the Prometheus listen address, e.g. 127.0.0.1:9240;
+	// empty disables metrics.
+	MetricsListen string `yaml:"metrics_listen"`
+	// ScriptUser runs scripts as this user unless they name their own.
+	ScriptUser string `yaml:"script_user"`
+	// EnableScriptSecurity refuses scripts writable by non-root users.
+	EnableScriptSecurity bool `yaml:"enable_script_security"`
+	// LVSFlush removes vipd's own IPVS services on stop.
+	LVSFlush bool `yaml:"lvs_flush"`
+	// LVSSyncDaemon starts the kernel IPVS connection sync daemon.
+	LVSSyncDaemon LVSSyncDaemon `yaml:"lvs_sync_daemon"`
+}
+
+// LVSSyncDaemon is keepalived's lvs_sync_daemon IFACE [VI_NAME] [id N].
+// An empty Interface disables it.
+type LVSSyncDaemon struct {
+	Interface string `yaml:"interface"`
+	// Instance is the VRRP instance whose state decides master/backup sync.
+	Instance string `yaml:"instance"`
+	SyncID   int    `yaml:"sync_id"`
+}
+
+// Script is a tracking script (keepalived vrrp_script), referenced by name
+// from Instance.TrackScripts.
+type Script struct {
+	Name     string        `yaml:"name"`
+	Command  string        `yaml:"command"`
+	Interval time.Duration `yaml:"interval"`
+	// Timeout defaults to Interval when zero.
+	Timeout time.Duration `yaml:"timeout"`
+	// Weight 0: failure puts the instances tracking it in FAULT; ±N adjusts
+	// their priority (negative: while failing, positive: while succeeding).
+	Weight int    `yaml:"weight"`
+	Rise   int    `yaml:"rise"`
+	Fall   int    `yaml:"fall"`
+	User   string `yaml:"user"`
+}
+
+// Instance is one VRRP instance (keepalived vrrp_instance).
+type Instance struct {
+	Name      string `yaml:"name"`
+	Interface string `yaml:"interface"`
+	// VRID is the virtual router id, 1..255.
+	VRID int `yaml:"vrid"`
+	// Version is the VRRP version, 2 or 3. vipd defaults to 3 (RFC 5798);
+	// keepalived defaults to 2, so the migration sets 2 explicitly unless
+	// vrrp_version says otherwise.
+	Version int `yaml:"version"`
+	// Priority is 1..255 (255 only for the address owner); default 100.
+	Priority int `yaml:"priority"`
+	// State is the initial state hint: BACKUP or MASTER.
+	State string `yaml:"state"`
+	// AdvertInterval: v3 a multiple of 10ms in 10ms..40.95s, v2 whole
+	// seconds 1..255. Default 1s.
+	AdvertInterval time.Duration `yaml:"advert_interval"`
+	// Preempt lets a higher priority backup take over (keepalived
+	// nopreempt → false). Default true.
+	Preempt      bool          `yaml:"preempt"`
+	PreemptDelay time.Duration `yaml:"preempt_delay"`
+	// Accept makes the master accept packets for the VIPs it does not own.
+	Accept bool `yaml:"accept"`
+	// UnicastSrcIP is the source of adverts; zero: the first address of
+	// Interface in the VIPs' family.
+	UnicastSrcIP netip.Addr `yaml:"unicast_src_ip"`
+	// UnicastPeers are the other routers; empty: multicast (224.0.0.18 /
+	// ff02::12).
+	UnicastPeers []netip.Addr `yaml:"unicast_peers"`
+	// AuthPass is the v2 simple password (auth_type PASS), ≤ 8 characters.
+	AuthPass string `yaml:"auth_pass"`
+	// VIPs are the virtual addresses, all of one family. A bare address gets
+	// /32 (IPv4) or /128 (IPv6).
+	VIPs            []netip.Prefix   `yaml:"vips"`
+	GARP            GARP             `yaml:"garp"`
+	TrackInterfaces []TrackInterface `yaml:"track_interfaces"`
+	TrackScripts    []TrackScript    `yaml:"track_scripts"`
+	// Notify is called as: <cmd> INSTANCE <name> <STATE> <priority>.
+	Notify       string   `yaml:"notify"`
+	NotifyMaster string   `yaml:"notify_master"`
+	NotifyBackup string   `yaml:"notify_backup"`
+	NotifyFault  string   `yaml:"notify_fault"`
+	NotifyStop   string   `yaml:"notify_stop"`
+	Provider     Provider `yaml:"provider"`
+}
+
+// GARP controls gratuitous ARP / unsolicited NA after becoming master.
+type GARP struct {
+	// Count adverts sent at Interval after the transition (default 5×200ms).
+	Count    int           `yaml:"count"`
+	Interval time.Duration `yaml:"interval"`
+	// MasterRefresh re-announces periodically while master (0: never).
+	MasterRefresh time.Duration `yaml:"master_refresh"`
+	// MasterDelay sends a second burst this long after the transition
+	// (keepalived vrrp_garp_master_delay, default 5s; 0: none).
+	MasterDelay time.Duration `yaml:"master_delay"`
+}
+
+// TrackInterface makes an instance depend on a link.
+type TrackInterface struct {
+	Name string `yaml:"name"`
+	// Weight 0: link down → FAULT; ±N adjusts priority.
+	Weight int `yaml:"weight"`
+}
+
+// TrackScript makes an instance depend on a Script.
+type TrackScript struct {
+	Name string `yaml:"name"`
+	// Weight overrides the script's weight when non-zero.
+	Weight int `yaml:"weight"`
+}
+
+// Provider types and modes.
+const (
+	ProviderNetlink = "netlink"
+	ProviderAWS     = "aws"
+	ProviderAliyun  = "aliyun"
+	ProviderTencent = "tencent"
+)
+
+// Provider selects and configures what moves the VIPs of an instance.
+type Provider struct {
+	// Type is netlink (default), aws, aliyun or tencent.
+	Type string `yaml:"type"`
+	// Mode: aws secondary-ip | route-table | eip; aliyun havip |
+	// route-entry | secondary-ip; tencent havip | private-ip | route.
+	Mode   string `yaml:"mode"`
+	DryRun bool   `yaml:"dry_run"`
+	// NoLocalAddress: cloud modes do not put the VIP on the NIC.
+	NoLocalAddress bool `yaml:"no_local_address"`
+	// CallTimeout bounds one API call (default 5s).
+	CallTimeout time.Duration `yaml:"call_timeout"`
+	// DriftCheckInterval re-verifies ownership while master (0 disables;
+	// default 10s).
+	DriftCheckInterval time.Duration `yaml:"drift_check_interval"`
+	// Fence enables split-brain fencing.
+	Fence             bool     `yaml:"fence"`
+	Backoff           Backoff  `yaml:"backoff"`
+	Endpoint          string   `yaml:"endpoint"`
+	Region            string   `yaml:"region"`
+	InstanceID        string   `yaml:"instance_id"`
+	ENIID             string   `yaml:"eni_id"`
+	RouteTableIDs     []string `yaml:"route_table_ids"`
+	AllocationID      string   `yaml:"allocation_id"`
+	AssumeRoleARN     string   `yaml:"assume_role_arn"`
+	HaVipID           string   `yaml:"havip_id"`
+	ManageAssociation bool     `yaml:"manage_association"`
+	PeerENIID         string   `yaml:"peer_eni_id"`
+	SubnetID          string   `yaml:"subnet_id"`
+	MetadataEndpoint  string   `yaml:"metadata_endpoint"`
+}
+
+// Backoff is the retry backoff of provider calls.
+type Backoff struct {
+	Initial time.Duration `yaml:"initial"`
+	Max     time.Duration `yaml:"max"`
+}
+
+// SyncGroup makes instances change state together (keepalived
+// vrrp_sync_group).
+type SyncGroup struct {
+	Name         string   `yaml:"name"`
+	Instances    []string `yaml:"instances"`
+	NotifyMaster string   `yaml:"notify_master"`
+	NotifyBackup string   `yaml:"notify_backup"`
+	NotifyFault  string   `yaml:"notify_fault"`
+}
+
+// VirtualServerGroup is keepalived's virtual_server_group. Members are
+// "IP:PORT", "[IPv6]:PORT", "IP-LASTOCTET:PORT" ranges or "fwmark N".
+type VirtualServerGroup struct {
+	Name    string   `yaml:"name"`
+	Members []string `yaml:"members"`
+}
+
+// VirtualServer is one LVS virtual service (keepalived virtual_server).
+// Exactly one of Address, FWMark and Group is set.
+type VirtualServer struct {
+	Address netip.AddrPort `yaml:"address"`
+	FWMark  uint32         `yaml:"fwmark"`
+	Group   string         `yaml:"group"`
+	// Protocol is TCP, UDP or SCTP.
+	Protocol string `yaml:"protocol"`
+	// Scheduler: rr wrr lc wlc lblc lblcr dh sh sed nq mh fo ovf twos.
+	Scheduler      string   `yaml:"scheduler"`
+	SchedulerFlags []string `yaml:"scheduler_flags"`
+	// Forwarding is NAT, DR or TUN (keepalived lb_kind).
+	Forwarding         string        `yaml:"forwarding"`
+	PersistenceTimeout time.Duration `yaml:"persistence_timeout"`
+	// PersistenceGranularity is a netmask (255.255.255.0) or prefix length
+	// (/24, or /64 for IPv6).
+	PersistenceGranularity string `yaml:"persistence_granularity"`
+	// DelayLoop is the default check interval of the real servers.
+	DelayLoop        time.Duration  `yaml:"delay_loop"`
+	Quorum           int            `yaml:"quorum"`
+	Hysteresis       int            `yaml:"hysteresis"`
+	QuorumUp         string         `yaml:"quorum_up"`
+	QuorumDown       string         `yaml:"quorum_down"`
+	InhibitOnFailure bool           `yaml:"inhibit_on_failure"`
+	SorryServer      netip.AddrPort `yaml:"sorry_server"`
+	// VRRPInstance programs the service only while this instance is
+	// MASTER (empty: always).
+	VRRPInstance string       `yaml:"vrrp_instance"`
+	RealServers  []RealServer `yaml:"real_servers"`
+}
+
+// RealServer is one backend of a VirtualServer.
+type RealServer struct {
+	Address netip.AddrPort `yaml:"address"`
+	Weight  int            `yaml:"weight"`
+	// Forwarding overrides the virtual server's.
+	Forwarding     string `yaml:"forwarding"`
+	UpperThreshold int    `yaml:"upper_threshold"`
+	LowerThreshold int    `yaml:"lower_threshold"`
+	// InhibitOnFailure overrides the virtual server's when set.
+	InhibitOnFailure *bool `yaml:"inhibit_on_failure"`
+	// Checks must all pass for the real server to be up.
+	Checks []Check `yaml:"checks"`
+}
+
+// Check types.
+const (
+	CheckTCP   = "tcp"
+	CheckHTTP  = "http"
+	CheckHTTPS = "https"
+	CheckMisc  = "misc"
+	CheckDNS   = "dns"
+	CheckUDP   = "udp"
+)
+
+// Check is one health check of a real server.
+type Check struct {
+	// Type is tcp, http, https, misc, dns or udp.
+	Type string `yaml:"type"`
+	// ConnectIP/ConnectPort default to the real server's.
+	ConnectIP      netip.Addr    `yaml:"connect_ip"`
+	ConnectPort    int           `yaml:"connect_port"`
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// DelayLoop defaults to the virtual server's when zero.
+	DelayLoop        time.Duration `yaml:"delay_loop"`
+	Retry            int           `yaml:"retry"`
+	DelayBeforeRetry time.Duration `yaml:"delay_before_retry"`
+	Rise             int           `yaml:"rise"`
+	Fall             int           `yaml:"fall"`
+	// http/https.
+	Path        string `yaml:"path"`
+	StatusCodes []int  `yaml:"status_codes"`
+	// Digest is the md5 hex of the body (see vipd genhash).
+	Digest      string `yaml:"digest"`
+	VirtualHost string `yaml:"virtualhost"`
+	TLSVerify   bool   `yaml:"tls_verify"`
+	// misc.
+	Command string `yaml:"command"`
+	Dynamic bool   `yaml:"dynamic"`
+	User    string `yaml:"user"`
+	// dns.
+	QueryName string `yaml:"query_name"`
+	QueryType string `yaml:"query_type"`
+	// udp.
+	Send   string `yaml:"send"`
+	Expect string `yaml:"expect"`
+}
