@@ -1,0 +1,46 @@
+# vipd — build, test, demo, benchmarks. Integration targets need root (network namespaces).
+GO      ?= go
+BIN     ?= bin/vipd
+PKGS    := ./vrrp/... ./providers/... ./lvs/... ./checks/... ./configs/... ./cmd/...
+export GOFLAGS ?= -mod=readonly
+
+.PHONY: all build vet unit integration vm-test test demo bench bench-failover clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/vipd
+
+vet:
+	$(GO) vet ./...
+	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
+
+# Unit tests (race detector on). Packages that need root skip their netns parts without it.
+unit:
+	$(GO) test -race -count=1 $(PKGS)
+
+# Integration tests: vipd and keepalived nodes in network namespaces (root).
+integration:
+	$(GO) test -count=1 -timeout 40m ./test/...
+
+# Real-kernel IPVS tests inside a small qemu VM (the machine's kernel has no IP_VS).
+vm-test:
+	bash test/vm/run-lvs-tests.sh
+
+# The one command that runs every test.
+test: vet unit integration vm-test
+
+# Live demo: two vipd nodes and a client in namespaces; the VIP fails over and back.
+demo:
+	$(GO) run ./test/cmd/demo
+
+# Failover gap benchmark, vipd vs keepalived on the same bed (root).
+bench-failover:
+	$(GO) run ./test/cmd/benchfailover
+
+# Go benchmarks (providers, checks, lvs reconciler).
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./providers/... ./checks/... ./lvs/...
+
+clean:
+	rm -rf bin
