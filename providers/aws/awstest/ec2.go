@@ -1,0 +1,579 @@
+package awstest
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/vipd/vipd/providers/cloudtest"
+)
+
+// Test credentials the fake accepts by default. Use them through the
+// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or a static
+// credentials provider.
+const (
+	AccessKeyID     = "AKIDVIPDTEST"
+	SecretAccessKey = "vipd-test-secret"
+)
+
+// Write actions: the ones that change state.
+var writeActions = []string{"AssignPrivateIpAddresses", "CreateRoute", "ReplaceRoute", "AssociateAddress"}
+
+// ENI is one elastic network interface.
+type ENI struct {
+	ID         string
+	InstanceID string
+	MAC        string
+	PrimaryIP  string
+	Secondary  []string // secondary private IPv4 addresses
+}
+
+// Route is one route of a route table; Target is the ENI id it points at.
+type Route struct {
+	Destination string // e.g. 192.0.2.100/32
+	Target      string // ENI id
+}
+
+// Address is one Elastic IP.
+type Address struct {
+	AllocationID  string
+	PublicIP      string
+	AssociationID string // empty when not associated
+	ENI           string
+	PrivateIP     string
+}
+
+// EC2 is the fake EC2 endpoint. Create it with NewServer or NewServerListener.
+type EC2 struct {
+	// Server records every request; use its FailNext to inject errors and
+	// SetLatency to slow answers down.
+	*cloudtest.Server
+
+	url   string
+	extra *http.Server // serves on a caller-chosen address, nil otherwise
+	once  sync.Once
+
+	mu       sync.Mutex
+	seq      int
+	enis     map[string]*ENI
+	tables   map[string][]Route
+	addrs    map[string]*Address
+	writes   map[string]int
+	keyID    string
+	secret   string
+	checkSig bool
+}
+
+// NewServer starts a fake EC2 endpoint listening on addr (host:port; "" or
+// "127.0.0.1:0" picks a free loopback port). Close it when done.
+func NewServer(addr string) (*EC2, error) {
+	if addr == "" || addr == "127.0.0.1:0" {
+		s := newEC2()
+		s.url = s.Server.URL
+		return s, nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("awstest: listen %s: %w", addr, err)
+	}
+	return NewServerListener(l), nil
+}
+
+// NewServerListener starts a fake EC2 endpoint serving on l, e.g. a listener
+// opened inside a network namespace. Close closes l.
+func NewServerListener(l net.Listener) *EC2 {
+	s := newEC2()
+	s.extra = &http.Server{Handler: s.Server.Config.Handler}
+	s.url = "http://" + l.Addr().String()
+	go func() { _ = s.extra.Serve(l) }() // owned by s; ends on Close
+	return s
+}
+
+func newEC2() *EC2 {
+	s := &EC2{
+		enis:     map[string]*ENI{},
+		tables:   map[string][]Route{},
+		addrs:    map[string]*Address{},
+		writes:   map[string]int{},
+		keyID:    AccessKeyID,
+		secret:   SecretAccessKey,
+		checkSig: true,
+	}
+	s.Server = cloudtest.New(cloudtest.ActionParam, s.handle)
+	return s
+}
+
+// URL is the base URL to use as the EC2 endpoint.
+func (s *EC2) URL() string { return s.url }
+
+// Close stops the server. It is safe to call more than once.
+func (s *EC2) Close() {
+	s.once.Do(func() {
+		if s.extra != nil {
+			_ = s.extra.Close()
+		}
+		s.Server.Close()
+	})
+}
+
+// SetCredentials sets the access key and secret requests must be signed
+// with (default AccessKeyID / SecretAccessKey). An empty secret only checks
+// the access key id in the Authorization header.
+func (s *EC2) SetCredentials(keyID, secret string) {
+	s.mu.Lock()
+	s.keyID, s.secret = keyID, secret
+	s.mu.Unlock()
+}
+
+// AddENI adds or replaces a network interface.
+func (s *EC2) AddENI(e ENI) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e.Secondary = slices.Clone(e.Secondary)
+	s.enis[e.ID] = &e
+}
+
+// AddRouteTable adds or replaces a route table.
+func (s *EC2) AddRouteTable(id string, routes ...Route) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tables[id] = slices.Clone(routes)
+}
+
+// AddAddress adds or replaces an Elastic IP.
+func (s *EC2) AddAddress(a Address) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addrs[a.AllocationID] = &a
+}
+
+// ENI returns a copy of the interface id.
+func (s *EC2) ENI(id string) (ENI, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.enis[id]
+	if !ok {
+		return ENI{}, false
+	}
+	c := *e
+	c.Secondary = slices.Clone(e.Secondary)
+	return c, true
+}
+
+// RouteTable returns a copy of the routes of table id.
+func (s *EC2) RouteTable(id string) ([]Route, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.tables[id]
+	return slices.Clone(r), ok
+}
+
+// Address returns a copy of the Elastic IP allocationID.
+func (s *EC2) Address(allocationID string) (Address, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.addrs[allocationID]
+	if !ok {
+		return Address{}, false
+	}
+	return *a, true
+}
+
+// Holder returns the ENI that holds the private IPv4 ip ("" if none).
+func (s *EC2) Holder(ip string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.holder(ip)
+}
+
+func (s *EC2) holder(ip string) string {
+	for id, e := range s.enis {
+		if e.PrimaryIP == ip || slices.Contains(e.Secondary, ip) {
+			return id
+		}
+	}
+	return ""
+}
+
+// Writes returns how many write calls of action succeeded (were applied).
+func (s *EC2) Writes(action string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes[action]
+}
+
+// TotalWrites returns how many write calls of any action succeeded.
+func (s *EC2) TotalWrites() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, v := range s.writes {
+		n += v
+	}
+	return n
+}
+
+// IsWrite reports whether action changes state.
+func IsWrite(action string) bool { return slices.Contains(writeActions, action) }
+
+// ErrorResponse builds an EC2 query-API error answer, for FailNext.
+func ErrorResponse(status int, code, message, requestID string) cloudtest.Response {
+	b, _ := xml.Marshal(errorBody{Code: code, Message: message, RequestID: requestID})
+	return cloudtest.Response{Status: status, Header: http.Header{"Content-Type": {"text/xml"}}, Body: append([]byte(xml.Header), b...)}
+}
+
+// Throttle makes the next n calls of action fail with HTTP 503
+// RequestLimitExceeded and request ids "throttled-1", "throttled-2", ….
+func (s *EC2) Throttle(action string, n int) {
+	for i := 1; i <= n; i++ {
+		s.FailNext(action, 1, ErrorResponse(http.StatusServiceUnavailable, "RequestLimitExceeded", "Request limit exceeded.", "throttled-"+strconv.Itoa(i)))
+	}
+}
+
+type errorBody struct {
+	XMLName   xml.Name `xml:"Response"`
+	Code      string   `xml:"Errors>Error>Code"`
+	Message   string   `xml:"Errors>Error>Message"`
+	RequestID string   `xml:"RequestID"`
+}
+
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (s *EC2) handle(r cloudtest.Request) cloudtest.Response {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	reqID := fmt.Sprintf("req-%04d", s.seq)
+	if r.Method != http.MethodPost || r.Path != "/" {
+		return ErrorResponse(http.StatusBadRequest, "InvalidAction", "only POST / is served", reqID)
+	}
+	if e := s.checkAuth(r); e != nil {
+		return ErrorResponse(e.status, e.code, e.message, reqID)
+	}
+	var body any
+	var e *apiError
+	switch r.Action {
+	case "DescribeNetworkInterfaces":
+		body, e = s.describeNetworkInterfaces(r.Params)
+	case "AssignPrivateIpAddresses":
+		body, e = s.assignPrivateIPs(r.Params)
+	case "DescribeRouteTables":
+		body, e = s.describeRouteTables(r.Params)
+	case "CreateRoute", "ReplaceRoute":
+		body, e = s.putRoute(r.Action, r.Params)
+	case "DescribeAddresses":
+		body, e = s.describeAddresses(r.Params)
+	case "AssociateAddress":
+		body, e = s.associateAddress(r.Params)
+	default:
+		e = &apiError{http.StatusBadRequest, "InvalidAction", "the action " + r.Action + " is not valid for this web service"}
+	}
+	if e != nil {
+		return ErrorResponse(e.status, e.code, e.message, reqID)
+	}
+	if IsWrite(r.Action) {
+		s.writes[r.Action]++
+	}
+	b, err := xml.Marshal(body)
+	if err != nil {
+		return ErrorResponse(http.StatusInternalServerError, "InternalError", err.Error(), reqID)
+	}
+	// Every response element carries <requestId> as its first child.
+	out := strings.Replace(string(b), ">", `><requestId>`+reqID+`</requestId>`, 1)
+	return cloudtest.Response{Header: http.Header{"Content-Type": {"text/xml;charset=UTF-8"}}, Body: []byte(xml.Header + out)}
+}
+
+// list reads a flattened query list: prefix.1, prefix.2, ….
+func list(p map[string]string, prefix string) []string {
+	var out []string
+	for i := 1; i < 1000; i++ {
+		v, ok := p[prefix+"."+strconv.Itoa(i)]
+		if !ok {
+			break
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// filters reads Filter.N.Name / Filter.N.Value.M.
+func filters(p map[string]string) map[string][]string {
+	out := map[string][]string{}
+	for i := 1; i < 100; i++ {
+		name, ok := p["Filter."+strconv.Itoa(i)+".Name"]
+		if !ok {
+			break
+		}
+		out[name] = list(p, "Filter."+strconv.Itoa(i)+".Value")
+	}
+	return out
+}
+
+func notFound(code, what string) *apiError {
+	return &apiError{http.StatusBadRequest, code, "The " + what + " does not exist"}
+}
+
+// --- network interfaces ---
+
+type eniXML struct {
+	ID         string      `xml:"networkInterfaceId"`
+	MAC        string      `xml:"macAddress"`
+	PrivateIP  string      `xml:"privateIpAddress"`
+	Status     string      `xml:"status"`
+	InstanceID string      `xml:"attachment>instanceId,omitempty"`
+	IPs        []privIPXML `xml:"privateIpAddressesSet>item"`
+}
+
+type privIPXML struct {
+	IP      string `xml:"privateIpAddress"`
+	Primary bool   `xml:"primary"`
+}
+
+type describeENIsResponse struct {
+	XMLName xml.Name `xml:"DescribeNetworkInterfacesResponse"`
+	ENIs    []eniXML `xml:"networkInterfaceSet>item"`
+}
+
+func (s *EC2) describeNetworkInterfaces(p map[string]string) (any, *apiError) {
+	ids := list(p, "NetworkInterfaceId")
+	f := filters(p)
+	for name := range f {
+		switch name {
+		case "addresses.private-ip-address", "network-interface-id", "attachment.instance-id":
+		default:
+			return nil, &apiError{http.StatusBadRequest, "InvalidParameterValue", "unsupported filter " + name}
+		}
+	}
+	for _, id := range ids {
+		if s.enis[id] == nil {
+			return nil, notFound("InvalidNetworkInterfaceID.NotFound", "network interface '"+id+"'")
+		}
+	}
+	keys := sortedKeys(s.enis)
+	resp := describeENIsResponse{ENIs: []eniXML{}}
+	for _, id := range keys {
+		e := s.enis[id]
+		if len(ids) > 0 && !slices.Contains(ids, id) {
+			continue
+		}
+		if v, ok := f["network-interface-id"]; ok && !slices.Contains(v, id) {
+			continue
+		}
+		if v, ok := f["attachment.instance-id"]; ok && !slices.Contains(v, e.InstanceID) {
+			continue
+		}
+		if v, ok := f["addresses.private-ip-address"]; ok && !slices.ContainsFunc(v, func(ip string) bool {
+			return ip == e.PrimaryIP || slices.Contains(e.Secondary, ip)
+		}) {
+			continue
+		}
+		x := eniXML{ID: e.ID, MAC: e.MAC, PrivateIP: e.PrimaryIP, Status: "in-use", InstanceID: e.InstanceID}
+		x.IPs = append(x.IPs, privIPXML{IP: e.PrimaryIP, Primary: true})
+		for _, ip := range e.Secondary {
+			x.IPs = append(x.IPs, privIPXML{IP: ip})
+		}
+		resp.ENIs = append(resp.ENIs, x)
+	}
+	return resp, nil
+}
+
+type assignResponse struct {
+	XMLName  xml.Name    `xml:"AssignPrivateIpAddressesResponse"`
+	ENI      string      `xml:"networkInterfaceId"`
+	Assigned []privIPXML `xml:"assignedPrivateIpAddressesSet>item"`
+}
+
+func (s *EC2) assignPrivateIPs(p map[string]string) (any, *apiError) {
+	id := p["NetworkInterfaceId"]
+	e := s.enis[id]
+	if e == nil {
+		return nil, notFound("InvalidNetworkInterfaceID.NotFound", "network interface '"+id+"'")
+	}
+	ips := list(p, "PrivateIpAddress")
+	if len(ips) == 0 {
+		return nil, &apiError{http.StatusBadRequest, "MissingParameter", "PrivateIpAddress is required"}
+	}
+	reassign := p["AllowReassignment"] == "true"
+	for _, ip := range ips {
+		if h := s.holder(ip); h != "" && h != id && !reassign {
+			return nil, &apiError{http.StatusBadRequest, "PrivateIpAddressInUse", "Address " + ip + " is in use by " + h}
+		}
+	}
+	resp := assignResponse{ENI: id}
+	for _, ip := range ips {
+		if h := s.holder(ip); h != "" && h != id {
+			o := s.enis[h]
+			if o.PrimaryIP == ip {
+				return nil, &apiError{http.StatusBadRequest, "InvalidParameterValue", ip + " is the primary address of " + h}
+			}
+			o.Secondary = slices.DeleteFunc(o.Secondary, func(x string) bool { return x == ip })
+		}
+		if !slices.Contains(e.Secondary, ip) && e.PrimaryIP != ip {
+			e.Secondary = append(e.Secondary, ip)
+		}
+		resp.Assigned = append(resp.Assigned, privIPXML{IP: ip})
+	}
+	return resp, nil
+}
+
+// --- route tables ---
+
+type routeXML struct {
+	Destination string `xml:"destinationCidrBlock"`
+	ENI         string `xml:"networkInterfaceId,omitempty"`
+	InstanceID  string `xml:"instanceId,omitempty"`
+	Origin      string `xml:"origin"`
+	State       string `xml:"state"`
+}
+
+type routeTableXML struct {
+	ID     string     `xml:"routeTableId"`
+	Routes []routeXML `xml:"routeSet>item"`
+}
+
+type describeRouteTablesResponse struct {
+	XMLName xml.Name        `xml:"DescribeRouteTablesResponse"`
+	Tables  []routeTableXML `xml:"routeTableSet>item"`
+}
+
+func (s *EC2) describeRouteTables(p map[string]string) (any, *apiError) {
+	ids := list(p, "RouteTableId")
+	if len(ids) == 0 {
+		ids = sortedKeys(s.tables)
+	}
+	resp := describeRouteTablesResponse{Tables: []routeTableXML{}}
+	for _, id := range ids {
+		routes, ok := s.tables[id]
+		if !ok {
+			return nil, notFound("InvalidRouteTableID.NotFound", "route table '"+id+"'")
+		}
+		t := routeTableXML{ID: id}
+		for _, r := range routes {
+			x := routeXML{Destination: r.Destination, ENI: r.Target, Origin: "CreateRoute", State: "active"}
+			if e := s.enis[r.Target]; e != nil {
+				x.InstanceID = e.InstanceID
+			} else {
+				x.State = "blackhole"
+			}
+			t.Routes = append(t.Routes, x)
+		}
+		resp.Tables = append(resp.Tables, t)
+	}
+	return resp, nil
+}
+
+type returnResponse struct {
+	XMLName xml.Name
+	Return  bool `xml:"return"`
+}
+
+func (s *EC2) putRoute(action string, p map[string]string) (any, *apiError) {
+	id, dst, eni := p["RouteTableId"], p["DestinationCidrBlock"], p["NetworkInterfaceId"]
+	routes, ok := s.tables[id]
+	if !ok {
+		return nil, notFound("InvalidRouteTableID.NotFound", "route table '"+id+"'")
+	}
+	if dst == "" {
+		return nil, &apiError{http.StatusBadRequest, "MissingParameter", "DestinationCidrBlock is required"}
+	}
+	if s.enis[eni] == nil {
+		return nil, notFound("InvalidNetworkInterfaceID.NotFound", "network interface '"+eni+"'")
+	}
+	i := slices.IndexFunc(routes, func(r Route) bool { return r.Destination == dst })
+	switch {
+	case action == "CreateRoute" && i >= 0:
+		return nil, &apiError{http.StatusBadRequest, "RouteAlreadyExists", "The route identified by " + dst + " already exists."}
+	case action == "ReplaceRoute" && i < 0:
+		return nil, &apiError{http.StatusBadRequest, "InvalidRoute.NotFound", "no route with destination-cidr-block " + dst + " in route table " + id}
+	case i >= 0:
+		routes[i].Target = eni
+	default:
+		s.tables[id] = append(routes, Route{Destination: dst, Target: eni})
+	}
+	return returnResponse{XMLName: xml.Name{Local: action + "Response"}, Return: true}, nil
+}
+
+// --- Elastic IPs ---
+
+type addressXML struct {
+	PublicIP      string `xml:"publicIp"`
+	AllocationID  string `xml:"allocationId"`
+	Domain        string `xml:"domain"`
+	AssociationID string `xml:"associationId,omitempty"`
+	ENI           string `xml:"networkInterfaceId,omitempty"`
+	PrivateIP     string `xml:"privateIpAddress,omitempty"`
+	InstanceID    string `xml:"instanceId,omitempty"`
+}
+
+type describeAddressesResponse struct {
+	XMLName   xml.Name     `xml:"DescribeAddressesResponse"`
+	Addresses []addressXML `xml:"addressesSet>item"`
+}
+
+func (s *EC2) describeAddresses(p map[string]string) (any, *apiError) {
+	ids := list(p, "AllocationId")
+	if len(ids) == 0 {
+		ids = sortedKeys(s.addrs)
+	}
+	resp := describeAddressesResponse{Addresses: []addressXML{}}
+	for _, id := range ids {
+		a := s.addrs[id]
+		if a == nil {
+			return nil, notFound("InvalidAllocationID.NotFound", "allocation ID '"+id+"'")
+		}
+		x := addressXML{PublicIP: a.PublicIP, AllocationID: a.AllocationID, Domain: "vpc", AssociationID: a.AssociationID, ENI: a.ENI, PrivateIP: a.PrivateIP}
+		if e := s.enis[a.ENI]; e != nil {
+			x.InstanceID = e.InstanceID
+		}
+		resp.Addresses = append(resp.Addresses, x)
+	}
+	return resp, nil
+}
+
+type associateResponse struct {
+	XMLName       xml.Name `xml:"AssociateAddressResponse"`
+	Return        bool     `xml:"return"`
+	AssociationID string   `xml:"associationId"`
+}
+
+func (s *EC2) associateAddress(p map[string]string) (any, *apiError) {
+	id, eniID, ip := p["AllocationId"], p["NetworkInterfaceId"], p["PrivateIpAddress"]
+	a := s.addrs[id]
+	if a == nil {
+		return nil, notFound("InvalidAllocationID.NotFound", "allocation ID '"+id+"'")
+	}
+	e := s.enis[eniID]
+	if e == nil {
+		return nil, notFound("InvalidNetworkInterfaceID.NotFound", "network interface '"+eniID+"'")
+	}
+	if ip == "" {
+		ip = e.PrimaryIP
+	} else if ip != e.PrimaryIP && !slices.Contains(e.Secondary, ip) {
+		return nil, &apiError{http.StatusBadRequest, "InvalidParameterValue", ip + " is not an address of " + eniID}
+	}
+	if a.AssociationID != "" && p["AllowReassociation"] != "true" {
+		return nil, &apiError{http.StatusBadRequest, "Resource.AlreadyAssociated", "resource " + id + " is already associated with " + a.AssociationID}
+	}
+	a.AssociationID = fmt.Sprintf("eipassoc-%04d", s.seq)
+	a.ENI, a.PrivateIP = eniID, ip
+	return associateResponse{Return: true, AssociationID: a.AssociationID}, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
