@@ -68,6 +68,10 @@ func NewExecChecker(cfg ExecConfig) (*ExecChecker, error) {
 		first = f[0]
 		c.argv = []string{"/bin/sh", "-c", cfg.Command}
 	}
+	if len(cfg.Argv) == 0 && isShellWord(first) {
+		// A builtin or keyword: the program run is the shell itself.
+		first = "/bin/sh"
+	}
 	path, err := resolveScript(first)
 	if err != nil {
 		return nil, err
@@ -87,6 +91,17 @@ func NewExecChecker(cfg ExecConfig) (*ExecChecker, error) {
 		}
 	}
 	return c, nil
+}
+
+// isShellWord reports builtins and keywords that may start a /bin/sh -c
+// command without naming a file.
+func isShellWord(w string) bool {
+	switch w {
+	case "exit", "test", "[", "true", "false", ":", "!", "if", "for", "while", "until", "case",
+		"{", "(", "echo", "printf", "kill", "read", "cd", "eval", "set", "return":
+		return true
+	}
+	return false
 }
 
 // resolveScript finds the first word of a command the way the shell would.
