@@ -1,0 +1,732 @@
+package vrrp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// State is the state of a VRRP instance (RFC 5798 §6.4), plus Fault
+// (keepalived): a tracked interface or script failed, so the instance
+// neither advertises nor takes part in the election.
+type State int
+
+// States of a Router.
+const (
+	Initialize State = iota // §6.4.1: not running (before Run, after stop)
+	Backup                  // §6.4.2
+	Master                  // §6.4.3
+	Fault                   // a track reported a fault
+)
+
+// String returns INIT, BACKUP, MASTER or FAULT, the names keepalived and
+// `vipd status` use.
+func (s State) String() string {
+	switch s {
+	case Initialize:
+		return "INIT"
+	case Backup:
+		return "BACKUP"
+	case Master:
+		return "MASTER"
+	case Fault:
+		return "FAULT"
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// Transition is one state change of a Router.
+type Transition struct {
+	Name     string // Config.Name of the instance
+	VRID     uint8
+	From, To State
+	// Reason is a short human-readable cause, e.g. "master down timer
+	// expired", "stop", "track chk_nginx fault".
+	Reason string
+	At     time.Time // Clock time of the change
+	// Priority is the effective priority at the change.
+	Priority uint8
+}
+
+// PeerInfo describes another master heard while we are master (a dual
+// master, e.g. after a partition heals).
+type PeerInfo struct {
+	Name     string // Config.Name of the instance that heard it
+	VRID     uint8
+	Addr     netip.Addr // the other master's source address
+	Priority uint8      // its advertised priority (≤ ours)
+	At       time.Time
+}
+
+// Hooks is how a Router reports to its consumer (the agent). Methods are
+// called from the Router's goroutine, one at a time and never concurrently
+// for one Router, and must not block: hand work (VIP acquire/release, GARP,
+// notify scripts) to another goroutine.
+type Hooks interface {
+	// Transition is called after every state change, exactly once per
+	// change. The agent acquires the VIPs on To == Master and releases them
+	// when leaving Master (To == Backup, Fault, or Initialize on stop).
+	Transition(t Transition)
+	// PeerMaster is called while we are master when an advert arrives from
+	// a router that still thinks it is master but loses the election to us
+	// (lower priority, or equal priority and smaller address). We have
+	// already re-sent our advert; the agent should re-announce the VIPs
+	// (GARP/NA) since the peer may have announced them too.
+	PeerMaster(p PeerInfo)
+}
+
+// NopHooks ignores every call.
+type NopHooks struct{}
+
+// Transition does nothing.
+func (NopHooks) Transition(Transition) {}
+
+// PeerMaster does nothing.
+func (NopHooks) PeerMaster(PeerInfo) {}
+
+// TrackStatus is the last SetTrack of one track.
+type TrackStatus struct {
+	Name  string
+	Delta int  // priority adjustment while in this state
+	Fault bool // the track puts the instance in Fault
+}
+
+// RouterStatus is a snapshot of a Router for `vipd status` and metrics.
+type RouterStatus struct {
+	Name              string
+	VRID              uint8
+	Version           uint8
+	State             State
+	Priority          uint8 // Config.Priority
+	EffectivePriority uint8 // Priority adjusted by tracks
+	// Master is the address of the master we hear (ours while master);
+	// invalid when none is known.
+	Master netip.Addr
+	Since  time.Time // time of the last transition
+	Reason string    // reason of the last transition
+	// HigherMasterAt is when we last heard an advert from a master that wins
+	// against our effective priority (higher, or equal with a greater
+	// address); zero if never.
+	HigherMasterAt time.Time
+	SyncGroup      string
+	Tracks         []TrackStatus // sorted by name
+	// QueueFull counts packets Deliver dropped because the inbox was full
+	// (also counted in Drops under DropUnknown).
+	QueueFull int64
+	Drops     map[string]int64 // Counters.Snapshot
+}
+
+// inboxSize is the number of received packets a Router buffers. A healthy
+// instance receives one advert per interval per peer, so a full inbox means
+// the router goroutine is stuck or flooded.
+const inboxSize = 64
+
+// Router is one VRRP instance: the state machine of RFC 5798 §6.4 (and RFC
+// 3768 for v2). Run drives it from a single goroutine; Deliver, SetTrack and
+// Status may be called from any goroutine.
+type Router struct {
+	cfg      Config
+	conn     Conn
+	hooks    Hooks
+	counters *Counters
+	log      *slog.Logger
+	clk      Clock
+
+	authType uint8
+	authData [8]byte
+	vips     []netip.Addr // sorted, unmapped, to compare address lists
+
+	inbox     chan Packet
+	wake      chan struct{} // cap 1: tracks or group commands changed
+	running   atomic.Bool
+	queueFull atomic.Int64
+	group     atomic.Pointer[SyncGroup]
+
+	mu        sync.Mutex // guards tracks, groupCmds and st
+	tracks    map[string]TrackStatus
+	groupCmds []groupCmd
+	st        RouterStatus
+
+	// Owned by the Run goroutine.
+	state               State
+	effPrio             uint8
+	ownFault            bool
+	masterAdverInterval time.Duration
+	timer               Timer
+	preemptUntil        time.Time // zero: the preempt delay is not armed
+	master              netip.Addr
+	faultReason         string
+}
+
+// NewRouter returns a Router for cfg that sends through conn. hooks may be
+// nil (NopHooks); counters may be shared between routers and may be nil;
+// clk nil means RealClock. The caller (the Mux) feeds received packets to
+// Deliver; the Router never calls conn.Recv, nor JoinGroup.
+func NewRouter(cfg Config, conn Conn, hooks Hooks, counters *Counters, log *slog.Logger, clk Clock) (*Router, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("vrrp: new router %q: %w", cfg.Name, err)
+	}
+	if conn == nil {
+		return nil, fmt.Errorf("vrrp: new router %q: nil conn", cfg.Name)
+	}
+	if log == nil {
+		return nil, fmt.Errorf("vrrp: new router %q: nil logger", cfg.Name)
+	}
+	if hooks == nil {
+		hooks = NopHooks{}
+	}
+	if counters == nil {
+		counters = new(Counters)
+	}
+	if clk == nil {
+		clk = RealClock()
+	}
+	cfg.Src = cfg.Src.Unmap()
+	cfg.Peers = slices.Clone(cfg.Peers)
+	for i, p := range cfg.Peers {
+		cfg.Peers[i] = p.Unmap()
+	}
+	r := &Router{
+		cfg:      cfg,
+		conn:     conn,
+		hooks:    hooks,
+		counters: counters,
+		log:      log.With("vrid", int(cfg.VRID), "instance", cfg.Name),
+		clk:      clk,
+		vips:     sortedAddrs(cfg.VIPs),
+		inbox:    make(chan Packet, inboxSize),
+		wake:     make(chan struct{}, 1),
+		tracks:   make(map[string]TrackStatus),
+		state:    Initialize,
+		effPrio:  cfg.Priority,
+	}
+	if cfg.Version == 2 && cfg.AuthPass != "" {
+		r.authType = AuthTypeSimple
+		r.authData = AuthPassword(cfg.AuthPass)
+	}
+	r.st = RouterStatus{
+		Name:              cfg.Name,
+		VRID:              cfg.VRID,
+		Version:           cfg.Version,
+		State:             Initialize,
+		Priority:          cfg.Priority,
+		EffectivePriority: cfg.Priority,
+	}
+	return r, nil
+}
+
+// Config returns the configuration the Router was built with.
+func (r *Router) Config() Config { return r.cfg }
+
+// Deliver hands a received packet to the Router. It never blocks: when the
+// inbox is full the packet is dropped and counted (DropUnknown and
+// RouterStatus.QueueFull). Packets delivered before Run starts are kept up
+// to the inbox size.
+func (r *Router) Deliver(p Packet) {
+	select {
+	case r.inbox <- p:
+	default:
+		r.queueFull.Add(1)
+		r.counters.Inc(DropUnknown)
+	}
+}
+
+// SetTrack records the state of one track_script / track_interface (keepalived
+// semantics): delta is added to the base priority (the effective priority
+// is clamped to 1..254, and a base of 255 is never changed); fault puts the
+// instance in Fault until every track's fault has cleared. Calling it again
+// with the same name replaces the previous value. It never blocks.
+func (r *Router) SetTrack(name string, delta int, fault bool) {
+	r.mu.Lock()
+	r.tracks[name] = TrackStatus{Name: name, Delta: delta, Fault: fault}
+	r.mu.Unlock()
+	r.poke()
+}
+
+// Status returns a snapshot of the Router.
+func (r *Router) Status() RouterStatus {
+	r.mu.Lock()
+	st := r.st
+	st.Tracks = make([]TrackStatus, 0, len(r.tracks))
+	for _, t := range r.tracks {
+		st.Tracks = append(st.Tracks, t)
+	}
+	r.mu.Unlock()
+	slices.SortFunc(st.Tracks, func(a, b TrackStatus) int {
+		switch {
+		case a.Name < b.Name:
+			return -1
+		case a.Name > b.Name:
+			return 1
+		}
+		return 0
+	})
+	if g := r.group.Load(); g != nil {
+		st.SyncGroup = g.name
+	}
+	st.QueueFull = r.queueFull.Load()
+	st.Drops = r.counters.Snapshot()
+	return st
+}
+
+// poke wakes the Run loop without blocking.
+func (r *Router) poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run runs the state machine until ctx is done, then stops (see stop) and
+// returns nil. It returns an error only if the Router is already running or
+// has run before.
+//
+// Stop ("make-before-break"): a master sends one advert with priority 0
+// (RFC 5798 §6.4.3 Shutdown) so a backup takes over after its Skew_Time,
+// but stays Master, keeping its VIPs, until it hears an advert from the new
+// master or Master_Down_Interval passes; only then does it transition
+// Master → Initialize with reason "stop" (the agent releases the VIPs on
+// that transition) and return. Packets must keep being delivered while it
+// waits. A backup or faulted router transitions to Initialize at once.
+func (r *Router) Run(ctx context.Context) error {
+	if !r.running.CompareAndSwap(false, true) {
+		return fmt.Errorf("vrrp: run %q: %w", r.cfg.Name, errAlreadyRun)
+	}
+	r.timer = r.clk.NewTimer(time.Hour)
+	r.timer.Stop()
+	defer r.timer.Stop()
+
+	r.masterAdverInterval = r.cfg.AdvertInterval
+	r.refreshTracks()
+	if g := r.group.Load(); g != nil {
+		g.setFault(r, r.ownFault)
+	}
+	r.start(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			r.stop(ctx)
+			return nil
+		case p := <-r.inbox:
+			r.onPacket(ctx, p)
+		case <-r.timer.C():
+			r.onTimer(ctx)
+		case <-r.wake:
+			r.onWake(ctx)
+		}
+	}
+}
+
+var errAlreadyRun = errors.New("router already run")
+
+// start is the Startup event of §6.4.1.
+func (r *Router) start(ctx context.Context) {
+	now := r.clk.Now()
+	if r.cfg.PreemptDelay > 0 {
+		r.preemptUntil = now.Add(r.cfg.PreemptDelay)
+	}
+	switch {
+	case r.faulted():
+		r.enterFault(ctx, r.faultReason)
+	case r.effPrio == PriorityOwner:
+		r.enterMaster(ctx, "address owner")
+	case r.cfg.InitialMaster:
+		r.enterMaster(ctx, "initial state master")
+	default:
+		r.enterBackup("start")
+	}
+}
+
+// onTimer handles the expiry of Master_Down_Timer (Backup) or Adver_Timer
+// (Master).
+func (r *Router) onTimer(ctx context.Context) {
+	switch r.state {
+	case Backup:
+		// §6.4.2: Master_Down_Timer fired.
+		r.enterMaster(ctx, "master down timer expired")
+	case Master:
+		// §6.4.3: Adver_Timer fired.
+		r.sendAdvert(ctx, r.effPrio)
+		r.resetTimer(r.cfg.AdvertInterval)
+	}
+}
+
+// onPacket applies the receive checks of RFC 5798 §7.1 / RFC 3768 §7.1
+// that belong to the instance, then the advert rules of the current state.
+func (r *Router) onPacket(ctx context.Context, p Packet) {
+	if reason, ok := r.accept(p); !ok {
+		r.counters.Inc(reason)
+		return
+	}
+	switch r.state {
+	case Backup:
+		r.backupAdvert(p)
+	case Master:
+		r.masterAdvert(ctx, p)
+	}
+	// Initialize, Fault: adverts are ignored (§6.4.1; Fault takes no part).
+}
+
+// accept reports whether p passes the per-instance receive checks, and if
+// not why it must be dropped. The wire checks (checksum, TTL, version
+// against family) are the Conn's job.
+func (r *Router) accept(p Packet) (DropReason, bool) {
+	a := &p.Advert
+	src := p.Src.Unmap()
+	if src == r.cfg.Src {
+		return DropOwnPacket, false
+	}
+	if len(r.cfg.Peers) > 0 && !slices.Contains(r.cfg.Peers, src) {
+		return DropNotPeer, false
+	}
+	if a.VRID != r.cfg.VRID {
+		return DropVRIDUnknown, false
+	}
+	if a.Version != r.cfg.Version {
+		return DropVersion, false
+	}
+	if r.cfg.Version == 2 {
+		// RFC 3768 §7.1: the authentication type must match, and for
+		// simple text the password.
+		if a.AuthType != r.authType || (r.authType == AuthTypeSimple && a.AuthData != r.authData) {
+			return DropAuth, false
+		}
+		// RFC 3768 §7.1: the advert interval must match ours.
+		if a.AdvertInterval != r.cfg.AdvertInterval {
+			return DropAdvertInterval, false
+		}
+	}
+	// RFC 5798 §7.1: the address list must match ours unless the sender is
+	// the address owner.
+	if a.Priority != PriorityOwner && !slices.Equal(sortedAddrs(a.Addrs), r.vips) {
+		r.log.Warn("address list mismatch", "peer", src, "err", fmt.Sprintf("got %v, want %v", a.Addrs, r.cfg.VIPs))
+		return DropAddrCount, false
+	}
+	return 0, true
+}
+
+// backupAdvert is the advert rule of §6.4.2.
+func (r *Router) backupAdvert(p Packet) {
+	a := p.Advert
+	now := r.clk.Now()
+	src := p.Src.Unmap()
+	if a.Priority == priorityStop {
+		// The master resigns: take over after Skew_Time.
+		r.resetTimer(skewTime(r.effPrio, r.masterAdverInterval, r.cfg.Version))
+		return
+	}
+	if r.wins(a.Priority, src) {
+		r.setHigherMaster(now)
+	}
+	if a.Priority >= r.effPrio {
+		r.preemptUntil = time.Time{} // re-arm preempt_delay for the next lower master
+	}
+	if !r.cfg.Preempt || a.Priority >= r.effPrio || r.preemptDelayed(now) {
+		if r.cfg.Version == 3 && a.AdvertInterval > 0 {
+			r.masterAdverInterval = a.AdvertInterval // learn Master_Adver_Interval
+		}
+		r.setMaster(src)
+		r.resetTimer(masterDownInterval(r.effPrio, r.masterAdverInterval, r.cfg.Version))
+		return
+	}
+	// Lower priority and we preempt: ignore it so Master_Down_Timer fires.
+}
+
+// preemptDelayed reports whether preempt_delay still holds off preemption,
+// arming it at the first lower-priority master.
+func (r *Router) preemptDelayed(now time.Time) bool {
+	if r.cfg.PreemptDelay <= 0 {
+		return false
+	}
+	if r.preemptUntil.IsZero() {
+		r.preemptUntil = now.Add(r.cfg.PreemptDelay)
+	}
+	return now.Before(r.preemptUntil)
+}
+
+// wins reports whether an advert of priority prio from src beats us in the
+// election: higher priority, or equal priority and a greater primary
+// address (§6.4.3).
+func (r *Router) wins(prio uint8, src netip.Addr) bool {
+	return prio > r.effPrio || (prio == r.effPrio && src.Compare(r.cfg.Src) > 0)
+}
+
+// masterAdvert is the advert rule of §6.4.3.
+func (r *Router) masterAdvert(ctx context.Context, p Packet) {
+	a := p.Advert
+	src := p.Src.Unmap()
+	now := r.clk.Now()
+	switch {
+	case a.Priority == priorityStop:
+		// Another master resigns: assert ourselves at once.
+		r.sendAdvert(ctx, r.effPrio)
+		r.resetTimer(r.cfg.AdvertInterval)
+	case r.wins(a.Priority, src):
+		r.setHigherMaster(now)
+		if r.cfg.Version == 3 && a.AdvertInterval > 0 {
+			r.masterAdverInterval = a.AdvertInterval
+		}
+		r.setMaster(src)
+		reason := fmt.Sprintf("higher priority master %v (priority %d)", src, a.Priority)
+		if a.Priority == r.effPrio {
+			reason = fmt.Sprintf("equal priority master %v with greater address", src)
+		}
+		r.enterBackup(reason)
+	default:
+		// Dual master: the other one loses. RFC 5798 discards the advert;
+		// we reassert at once so it backs off sooner, and tell the agent.
+		r.sendAdvert(ctx, r.effPrio)
+		r.resetTimer(r.cfg.AdvertInterval)
+		r.log.Info("peer master", "peer", src, "state", r.state.String())
+		r.hooks.PeerMaster(PeerInfo{Name: r.cfg.Name, VRID: r.cfg.VRID, Addr: src, Priority: a.Priority, At: now})
+	}
+}
+
+// onWake applies track and sync group changes.
+func (r *Router) onWake(ctx context.Context) {
+	prevPrio := r.effPrio
+	wasOwnFault := r.ownFault
+	r.refreshTracks()
+	g := r.group.Load()
+	if g != nil && wasOwnFault != r.ownFault {
+		g.setFault(r, r.ownFault)
+	}
+	r.mu.Lock()
+	cmds := r.groupCmds
+	r.groupCmds = nil
+	r.mu.Unlock()
+
+	switch {
+	case r.faulted() && r.state != Fault:
+		r.enterFault(ctx, r.faultReason)
+		return
+	case !r.faulted() && r.state == Fault:
+		if r.effPrio == PriorityOwner {
+			r.enterMaster(ctx, "fault cleared")
+		} else {
+			r.enterBackup("fault cleared")
+		}
+		return
+	}
+	for _, c := range cmds {
+		switch {
+		case c.to == Master && r.state == Backup:
+			r.enterMaster(ctx, c.reason)
+		case c.to == Backup && r.state == Master:
+			r.enterBackup(c.reason)
+		}
+	}
+	if r.state == Master && r.effPrio != prevPrio {
+		// Tell the backups at once, so a preempting one can take over.
+		r.sendAdvert(ctx, r.effPrio)
+		r.resetTimer(r.cfg.AdvertInterval)
+	}
+}
+
+// refreshTracks recomputes the effective priority and own fault from the
+// tracks.
+func (r *Router) refreshTracks() {
+	r.mu.Lock()
+	sum := 0
+	var faults []string
+	for name, t := range r.tracks {
+		sum += t.Delta
+		if t.Fault {
+			faults = append(faults, name)
+		}
+	}
+	r.mu.Unlock()
+	r.effPrio = effectivePriority(r.cfg.Priority, sum)
+	r.ownFault = len(faults) > 0
+	if r.ownFault {
+		slices.Sort(faults)
+		r.faultReason = "track " + faults[0] + " fault"
+	}
+	r.mu.Lock()
+	r.st.EffectivePriority = r.effPrio
+	r.mu.Unlock()
+}
+
+// effectivePriority is base + delta clamped to 1..254; the owner's 255
+// never changes (keepalived semantics).
+func effectivePriority(base uint8, delta int) uint8 {
+	if base == PriorityOwner {
+		return base
+	}
+	return uint8(min(max(int(base)+delta, 1), PriorityOwner-1))
+}
+
+// faulted reports whether the instance must be in Fault: its own track
+// fault, or a fault of a member of its sync group.
+func (r *Router) faulted() bool {
+	if r.ownFault {
+		return true
+	}
+	if g := r.group.Load(); g != nil {
+		if name, ok := g.faultedMember(r); ok {
+			r.faultReason = "sync group " + g.name + " member " + name + " fault"
+			return true
+		}
+	}
+	return false
+}
+
+// enterMaster is the transition to Master (§6.4.1, §6.4.2): send an
+// advert, then every Advertisement_Interval.
+func (r *Router) enterMaster(ctx context.Context, reason string) {
+	r.sendAdvert(ctx, r.effPrio)
+	r.resetTimer(r.cfg.AdvertInterval)
+	r.setMaster(r.cfg.Src)
+	r.setState(Master, reason)
+}
+
+// enterBackup is the transition to Backup (§6.4.1, §6.4.3): arm
+// Master_Down_Timer.
+func (r *Router) enterBackup(reason string) {
+	if r.state != Master {
+		// From Initialize or Fault no master is known yet.
+		r.setMaster(netip.Addr{})
+	}
+	r.resetTimer(masterDownInterval(r.effPrio, r.masterAdverInterval, r.cfg.Version))
+	r.setState(Backup, reason)
+}
+
+// enterFault stops advertising. A master first resigns with a priority 0
+// advert (as keepalived does) so a backup takes over after Skew_Time.
+func (r *Router) enterFault(ctx context.Context, reason string) {
+	if r.state == Master {
+		r.sendAdvert(ctx, priorityStop)
+	}
+	r.timer.Stop()
+	r.setMaster(netip.Addr{})
+	r.setState(Fault, reason)
+}
+
+// stop is the Shutdown event (§6.4.2, §6.4.3), see Run.
+func (r *Router) stop(ctx context.Context) {
+	if r.state != Master {
+		r.timer.Stop()
+		r.setState(Initialize, "stop")
+		return
+	}
+	sctx := context.WithoutCancel(ctx)
+	r.sendAdvert(sctx, priorityStop)
+	r.resetTimer(masterDownInterval(r.effPrio, r.cfg.AdvertInterval, r.cfg.Version))
+	reason := "stop"
+wait:
+	for {
+		select {
+		case p := <-r.inbox:
+			if dr, ok := r.accept(p); !ok {
+				r.counters.Inc(dr)
+				continue
+			}
+			if p.Advert.Priority != priorityStop {
+				r.setMaster(p.Src.Unmap())
+				break wait
+			}
+		case <-r.timer.C():
+			break wait
+		}
+	}
+	r.timer.Stop()
+	r.setState(Initialize, reason)
+}
+
+// sendAdvert sends one advert with priority prio to every peer, or to the
+// family's multicast group. Send errors are logged: adverts are periodic
+// and a lost one is what the protocol tolerates.
+func (r *Router) sendAdvert(ctx context.Context, prio uint8) {
+	a := Advert{
+		Version:        r.cfg.Version,
+		VRID:           r.cfg.VRID,
+		Priority:       prio,
+		AdvertInterval: r.cfg.AdvertInterval,
+		AuthType:       r.authType,
+		AuthData:       r.authData,
+		Addrs:          r.cfg.VIPs,
+	}
+	dsts := r.cfg.Peers
+	if len(dsts) == 0 {
+		dsts = []netip.Addr{MulticastIPv4}
+		if Family(r.cfg.Src) == 6 {
+			dsts = []netip.Addr{MulticastIPv6}
+		}
+	}
+	for _, dst := range dsts {
+		sctx, cancel := context.WithTimeout(ctx, r.cfg.AdvertInterval)
+		err := r.conn.Send(sctx, r.cfg.IfIndex, r.cfg.Src, dst, a)
+		cancel()
+		if err != nil {
+			r.log.Warn("send advert failed", "peer", dst, "state", r.state.String(), "err", err)
+		}
+	}
+}
+
+// resetTimer (re)arms the single timer of the state: Master_Down_Timer in
+// Backup, Adver_Timer in Master, the stop wait while stopping.
+func (r *Router) resetTimer(d time.Duration) {
+	r.timer.Reset(d)
+}
+
+func (r *Router) setMaster(a netip.Addr) {
+	r.master = a
+	r.mu.Lock()
+	r.st.Master = a
+	r.mu.Unlock()
+}
+
+func (r *Router) setHigherMaster(t time.Time) {
+	r.mu.Lock()
+	r.st.HigherMasterAt = t
+	r.mu.Unlock()
+}
+
+// setState records a transition, logs it (one line) and reports it to the
+// hooks and the sync group.
+func (r *Router) setState(to State, reason string) {
+	from := r.state
+	if from == to {
+		return
+	}
+	r.state = to
+	now := r.clk.Now()
+	r.mu.Lock()
+	r.st.State = to
+	r.st.Since = now
+	r.st.Reason = reason
+	r.mu.Unlock()
+	r.log.Info("transition", "from", from.String(), "to", to.String(), "reason", reason)
+	r.hooks.Transition(Transition{Name: r.cfg.Name, VRID: r.cfg.VRID, From: from, To: to, Reason: reason, At: now, Priority: r.effPrio})
+	if g := r.group.Load(); g != nil {
+		g.transition(r, from, to)
+	}
+}
+
+// post queues a sync group command for the Run loop without blocking.
+func (r *Router) post(c groupCmd) {
+	r.mu.Lock()
+	if len(r.groupCmds) >= maxGroupCmds {
+		r.groupCmds = r.groupCmds[1:]
+	}
+	r.groupCmds = append(r.groupCmds, c)
+	r.mu.Unlock()
+	r.poke()
+}
+
+const maxGroupCmds = 16
+
+func sortedAddrs(as []netip.Addr) []netip.Addr {
+	s := make([]netip.Addr, len(as))
+	for i, a := range as {
+		s[i] = a.Unmap()
+	}
+	slices.SortFunc(s, netip.Addr.Compare)
+	return s
+}
