@@ -1,0 +1,400 @@
+package configs
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+	"gopkg.in/yaml.v3"
+)
+
+// EnvPrefix starts every environment variable Load reads.
+const EnvPrefix = "VIPD_"
+
+// Load reads the YAML file at path (none when path is ""), applies the
+// environment variables in env (os.Environ() form; nil means os.Environ()),
+// fills in defaults and decodes the result. It does not call Validate.
+//
+// Environment scheme: VIPD_ followed by the key path upper-cased, with "_"
+// between keys and list indexes:
+//
+//	VIPD_GLOBAL_LOG_LEVEL=debug
+//	VIPD_INSTANCES_0_PRIORITY=120
+//	VIPD_INSTANCES_0_UNICAST_PEERS=192.0.2.2,192.0.2.3   (lists of scalars: comma separated)
+//	VIPD_INSTANCES_0_PROVIDER_TYPE=aws
+//	VIPD_INSTANCES_1_TRACK_SCRIPTS_0_NAME=chk_nginx
+//	VIPD_VIRTUAL_SERVERS_0_REAL_SERVERS_1_CHECKS_0_TYPE=tcp
+//
+// Environment values override the file. An index beyond the file's list
+// creates that element (and any missing ones before it), so a whole
+// configuration can come from the environment alone. Unknown VIPD_ variables
+// are errors, so typos do not go unnoticed.
+//
+// Durations accept Go syntax ("100ms", "1m30s") and keepalived-style bare
+// seconds (1, "0.1"). VIPs without a prefix length get /32 or /128.
+//
+// The file may also give scripts as a map keyed by name (the keepalived
+// shape): scripts: {chk_nginx: {command: …}}.
+func Load(path string, env []string) (*Config, error) {
+	tree := map[string]any{}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &tree); err != nil {
+			return nil, fmt.Errorf("config: parse %s: %w", path, err)
+		}
+		if tree == nil {
+			tree = map[string]any{}
+		}
+	}
+	if env == nil {
+		env = os.Environ()
+	}
+	return decodeTree(tree, env, path)
+}
+
+// LoadBytes is Load for YAML already in memory (tests, migrate).
+func LoadBytes(b []byte, env []string) (*Config, error) {
+	tree := map[string]any{}
+	if err := yaml.Unmarshal(b, &tree); err != nil {
+		return nil, fmt.Errorf("config: parse: %w", err)
+	}
+	if tree == nil {
+		tree = map[string]any{}
+	}
+	if env == nil {
+		env = []string{}
+	}
+	return decodeTree(tree, env, "")
+}
+
+func decodeTree(tree map[string]any, env []string, path string) (*Config, error) {
+	if err := normalizeScripts(tree); err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, kv := range env {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, EnvPrefix) {
+			continue
+		}
+		if err := applyEnv(tree, strings.TrimPrefix(k, EnvPrefix), val); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", k, err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("config: environment: %w", errors.Join(errs...))
+	}
+	fillDefaults(tree, reflect.TypeFor[Config]())
+
+	v := viper.New()
+	if err := v.MergeConfigMap(tree); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var cfg Config
+	err := v.UnmarshalExact(&cfg, func(dc *mapstructure.DecoderConfig) {
+		dc.TagName = "yaml"
+		dc.WeaklyTypedInput = true
+		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
+			durationHook,
+			netipHook,
+			mapstructure.StringToSliceHookFunc(","),
+		)
+	})
+	if err != nil {
+		where := "config"
+		if path != "" {
+			where = "config: " + path
+		}
+		return nil, fmt.Errorf("%s: %w", where, flattenDecodeError(err))
+	}
+	nilEmptySlices(reflect.ValueOf(&cfg).Elem())
+	return &cfg, nil
+}
+
+// nilEmptySlices sets empty slices to nil so that a loaded Config compares
+// equal to one built in Go.
+func nilEmptySlices(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Struct:
+		if isLeafType(v.Type()) {
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				nilEmptySlices(v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		if v.Len() == 0 {
+			v.SetZero()
+			return
+		}
+		for i := range v.Len() {
+			nilEmptySlices(v.Index(i))
+		}
+	}
+}
+
+// normalizeScripts turns scripts given as a map keyed by name into the list
+// form, sorted by name. Done before viper sees the tree, which lower-cases
+// map keys.
+func normalizeScripts(tree map[string]any) error {
+	m, ok := tree["scripts"].(map[string]any)
+	if !ok {
+		return nil
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	list := make([]any, 0, len(m))
+	for _, name := range names {
+		s, ok := m[name].(map[string]any)
+		if !ok && m[name] != nil {
+			return fmt.Errorf("config: scripts.%s: want a mapping", name)
+		}
+		if s == nil {
+			s = map[string]any{}
+		}
+		s["name"] = name
+		list = append(list, s)
+	}
+	tree["scripts"] = list
+	return nil
+}
+
+// applyEnv sets the value of one variable (name without prefix) in tree,
+// resolving the "_"-joined key path against the Config struct.
+func applyEnv(tree map[string]any, name, val string) error {
+	toks := strings.Split(strings.ToLower(name), "_")
+	var node any = tree
+	t := reflect.TypeFor[Config]()
+	for len(toks) > 0 {
+		m, ok := node.(map[string]any)
+		if !ok {
+			return errors.New("path goes through a non-mapping value")
+		}
+		f, key, n := matchField(t, toks)
+		if n == 0 {
+			return fmt.Errorf("unknown key %q", strings.Join(toks, "_"))
+		}
+		toks = toks[n:]
+		ft := f.Type
+		switch {
+		case len(toks) == 0:
+			m[key] = envValue(ft, val)
+			return nil
+		case ft.Kind() == reflect.Struct && !isLeafType(ft):
+			sub, ok := m[key].(map[string]any)
+			if !ok {
+				sub = map[string]any{}
+				m[key] = sub
+			}
+			node, t = sub, ft
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct && !isLeafType(ft.Elem()):
+			idx, err := strconv.Atoi(toks[0])
+			if err != nil || idx < 0 || idx > 1000 {
+				return fmt.Errorf("%s: want a list index after it, got %q", key, toks[0])
+			}
+			toks = toks[1:]
+			list, _ := m[key].([]any)
+			for len(list) <= idx {
+				list = append(list, map[string]any{})
+			}
+			m[key] = list
+			el, ok := list[idx].(map[string]any)
+			if !ok {
+				el = map[string]any{}
+				list[idx] = el
+			}
+			if len(toks) == 0 {
+				return fmt.Errorf("%s_%d: name a key of the element", key, idx)
+			}
+			node, t = el, ft.Elem()
+		case ft.Kind() == reflect.Slice:
+			// VIPD_INSTANCES_0_VIPS_1=…: one element of a scalar list.
+			idx, err := strconv.Atoi(toks[0])
+			if err != nil || len(toks) != 1 || idx < 0 || idx > 1000 {
+				return fmt.Errorf("unknown key %q", strings.Join(toks, "_"))
+			}
+			list, _ := m[key].([]any)
+			for len(list) <= idx {
+				list = append(list, "")
+			}
+			list[idx] = val
+			m[key] = list
+			return nil
+		default:
+			return fmt.Errorf("unknown key %q", key+"_"+strings.Join(toks, "_"))
+		}
+	}
+	return nil
+}
+
+// matchField finds the field of struct t whose key is the longest prefix of
+// toks (keys contain "_" too). It returns the number of tokens used.
+func matchField(t reflect.Type, toks []string) (reflect.StructField, string, int) {
+	for n := len(toks); n > 0; n-- {
+		key := strings.Join(toks[:n], "_")
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if yamlName(f) == key {
+				return f, key, n
+			}
+		}
+	}
+	return reflect.StructField{}, "", 0
+}
+
+// envValue converts an environment string for a field of type t: lists of
+// scalars are comma separated; everything else is decoded from the string.
+func envValue(t reflect.Type, val string) any {
+	if t.Kind() == reflect.Slice && !isLeafType(t) {
+		if strings.TrimSpace(val) == "" {
+			return []any{}
+		}
+		var out []any
+		for p := range strings.SplitSeq(val, ",") {
+			out = append(out, strings.TrimSpace(p))
+		}
+		return out
+	}
+	return val
+}
+
+// ParseDuration parses Go duration syntax ("100ms") or keepalived-style bare
+// seconds ("1", "0.1").
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if f < 0 || f > 1e9 {
+			return 0, fmt.Errorf("duration %q out of range", s)
+		}
+		return time.Duration(f * float64(time.Second)).Round(time.Microsecond), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (use 1s, 100ms or bare seconds)", s)
+	}
+	return d, nil
+}
+
+func durationHook(from, to reflect.Type, data any) (any, error) {
+	if to != durationType {
+		return data, nil
+	}
+	switch d := data.(type) {
+	case string:
+		return ParseDuration(d)
+	case int:
+		return time.Duration(d) * time.Second, nil
+	case int64:
+		return time.Duration(d) * time.Second, nil
+	case uint64:
+		return time.Duration(d) * time.Second, nil
+	case float64:
+		return ParseDuration(strconv.FormatFloat(d, 'f', -1, 64))
+	case time.Duration:
+		return d, nil
+	}
+	return data, nil
+}
+
+func netipHook(from, to reflect.Type, data any) (any, error) {
+	if to != addrType && to != prefixType && to != addrPortType {
+		return data, nil
+	}
+	s, ok := data.(string)
+	if !ok {
+		if data == nil {
+			return reflect.Zero(to).Interface(), nil
+		}
+		return nil, fmt.Errorf("%v is not an address", data)
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return reflect.Zero(to).Interface(), nil
+	}
+	switch to {
+	case addrType:
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address", s)
+		}
+		return a, nil
+	case prefixType:
+		return ParseVIP(s)
+	default:
+		ap, err := netip.ParseAddrPort(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP:port (use [v6]:port for IPv6)", s)
+		}
+		return ap, nil
+	}
+}
+
+// ParseVIP parses "192.0.2.100/24", "192.0.2.100" (→ /32) or "2001:db8::1"
+// (→ /128). The address keeps its host bits.
+func ParseVIP(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an IP address with prefix length", s)
+		}
+		return p, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address", s)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// flattenDecodeError turns mapstructure's nested errors into one
+// "path: reason" line each.
+func flattenDecodeError(err error) error {
+	var out []error
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		var de *mapstructure.DecodeError
+		if errors.As(e, &de) {
+			inner := de.Unwrap()
+			if j, ok := inner.(interface{ Unwrap() []error }); ok {
+				for _, x := range j.Unwrap() {
+					walk(x)
+				}
+				return
+			}
+			if de.Name() == "" {
+				out = append(out, inner)
+			} else {
+				out = append(out, fmt.Errorf("%s: %w", de.Name(), inner))
+			}
+			return
+		}
+		out = append(out, e)
+	}
+	walk(err)
+	return &ValidationErrors{Errs: out}
+}
