@@ -1,0 +1,275 @@
+package aliyun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/vpc"
+
+	"github.com/vipd/vipd/providers"
+)
+
+// Modes of the aliyun provider.
+const (
+	ModeHaVip       = "havip"
+	ModeRouteEntry  = "route-entry"
+	ModeSecondaryIP = "secondary-ip"
+)
+
+// DefaultMetadataEndpoint is the ECS instance metadata root.
+const DefaultMetadataEndpoint = "http://100.100.100.200/latest/meta-data/"
+
+// Options is the provider sub-config of an instance (configs schema
+// "provider:" with type aliyun).
+type Options struct {
+	Mode              string   // havip | route-entry | secondary-ip
+	Region            string   // default: metadata region-id
+	InstanceID        string   // default: metadata instance-id
+	ENIID             string   // secondary-ip: our ENI; default: metadata (primary NIC)
+	HaVipID           string   // havip
+	RouteTableIDs     []string // route-entry: the first is used
+	PeerENIID         string   // secondary-ip: the peer's ENI (fallback holder)
+	ManageAssociation bool     // havip: AssociateHaVip when not associated
+	Endpoint          string   // API endpoint override for both vpc and ecs ("http://host:port" or host)
+	MetadataEndpoint  string   // default DefaultMetadataEndpoint
+	DryRun            bool
+	NoLocalAddress    bool
+}
+
+// Validate checks what each mode needs.
+func (o Options) Validate() error {
+	switch o.Mode {
+	case ModeHaVip:
+		if o.HaVipID == "" {
+			return errors.New("aliyun: mode havip needs havip_id")
+		}
+		if o.NoLocalAddress {
+			return errors.New("aliyun: mode havip needs the VIP on the NIC (the HAVIP follows its GARP): no_local_address is not allowed")
+		}
+	case ModeRouteEntry:
+		if len(o.RouteTableIDs) == 0 {
+			return errors.New("aliyun: mode route-entry needs route_table_ids")
+		}
+	case ModeSecondaryIP:
+	default:
+		return fmt.Errorf("aliyun: unknown mode %q (havip, route-entry, secondary-ip)", o.Mode)
+	}
+	return nil
+}
+
+// Provider moves a VIP on Alibaba Cloud. It implements providers.Provider
+// and providers.Verifier.
+type Provider struct {
+	opts  Options
+	log   *slog.Logger
+	gate  *Gate
+	vpc   *vpc.Client
+	ecs   *ecs.Client
+	md    Metadata
+	write providers.Writer
+
+	mu         sync.Mutex
+	instanceID string
+	eniID      string
+	associated bool
+}
+
+var (
+	_ providers.Provider = (*Provider)(nil)
+	_ providers.Verifier = (*Provider)(nil)
+)
+
+// New builds the provider. Credentials come from the SDK's default chain:
+// environment (ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET
+// [/ ALIBABA_CLOUD_SECURITY_TOKEN]), the CLI profile, then the ECS RAM role
+// via instance metadata. Region and instance id are read from instance
+// metadata when not configured; New makes no cloud API call.
+func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	log = log.With("provider", "aliyun")
+	mdBase := opts.MetadataEndpoint
+	if mdBase == "" {
+		mdBase = DefaultMetadataEndpoint
+	}
+	p := &Provider{
+		opts:       opts,
+		log:        log,
+		gate:       NewGate(nil),
+		md:         Metadata{Base: mdBase, Timeout: 2 * time.Second},
+		write:      providers.Writer{DryRun: opts.DryRun, Log: log},
+		instanceID: opts.InstanceID,
+		eniID:      opts.ENIID,
+	}
+	region := opts.Region
+	if region == "" {
+		r, err := p.md.Get(ctx, "region-id")
+		if err != nil {
+			return nil, fmt.Errorf("aliyun: region not configured: %w", err)
+		}
+		region = r
+	}
+	cfg := sdk.NewConfig()
+	cfg.AutoRetry = false // providers.Retry owns retries
+	cfg.MaxRetryTime = 0
+	cfg.Scheme = "HTTPS"
+	cfg.Transport = p.gate
+	var host string
+	if opts.Endpoint != "" {
+		var scheme string
+		scheme, host = SplitEndpoint(opts.Endpoint)
+		cfg.Scheme = strings.ToUpper(scheme)
+	}
+	// One credentials provider shared by both clients so the RAM role's STS
+	// token is fetched once and cached.
+	cred := credentials.NewDefaultCredentialsProvider()
+	vc, err := vpc.NewClientWithOptions(region, cfg, cred)
+	if err != nil {
+		return nil, fmt.Errorf("aliyun: vpc client: %w", err)
+	}
+	ec, err := ecs.NewClientWithOptions(region, cfg, cred)
+	if err != nil {
+		return nil, fmt.Errorf("aliyun: ecs client: %w", err)
+	}
+	if host != "" {
+		vc.Domain, ec.Domain = host, host
+	}
+	p.vpc, p.ecs = vc, ec
+	return p, nil
+}
+
+// Name implements providers.Provider.
+func (p *Provider) Name() string { return "aliyun/" + p.opts.Mode }
+
+// Acquire makes one attempt to point the VIP at this instance; it makes no
+// write call when the cloud already points it here.
+func (p *Provider) Acquire(ctx context.Context, vip providers.VIP) error {
+	switch p.opts.Mode {
+	case ModeHaVip:
+		return p.ensureAssociated(ctx)
+	case ModeRouteEntry:
+		return p.acquireRoute(ctx, vip)
+	case ModeSecondaryIP:
+		return p.acquireSecondary(ctx, vip)
+	}
+	return fmt.Errorf("aliyun: unknown mode %q", p.opts.Mode)
+}
+
+// Release makes no cloud call: the next master takes the VIP over (HAVIP by
+// its GARP, route-entry and secondary-ip by its own Acquire). Unassigning or
+// deleting here would only open a window with no owner at all.
+func (p *Provider) Release(ctx context.Context, vip providers.VIP) error { return nil }
+
+// Verify reads where the VIP points at the cloud.
+func (p *Provider) Verify(ctx context.Context, vip providers.VIP) (providers.Ownership, error) {
+	switch p.opts.Mode {
+	case ModeHaVip:
+		return p.verifyHaVip(ctx)
+	case ModeRouteEntry:
+		return p.verifyRoute(ctx, vip)
+	case ModeSecondaryIP:
+		return p.verifySecondary(ctx, vip)
+	}
+	return providers.Ownership{}, fmt.Errorf("aliyun: unknown mode %q", p.opts.Mode)
+}
+
+// call runs one SDK call through the gate and maps its error.
+func (p *Provider) call(ctx context.Context, action string, fn func() error) error {
+	status, err := p.gate.Do(ctx, fn)
+	if err == nil {
+		return nil
+	}
+	return callError(action, status, err)
+}
+
+// callError maps an SDK error to *providers.CallError.
+func callError(action string, status int, err error) error {
+	ce := &providers.CallError{Provider: "aliyun", Action: action, HTTPCode: status, Err: err}
+	var se *sdkerrors.ServerError
+	if !errors.As(err, &se) {
+		// Network error, call deadline, or an SDK client error (bad
+		// credentials config, endpoint): only the first two are transient.
+		ce.Retryable = TransientHTTP(status, err)
+		return ce
+	}
+	ce.Code, ce.RequestID, ce.HTTPCode = se.ErrorCode(), se.RequestId(), se.HttpStatus()
+	// The SDK's own message repeats code, request id and headers; keep it short.
+	ce.Err = errors.New(se.Message())
+	if m := se.Message(); m == "" || strings.HasPrefix(m, "{") {
+		ce.Err = fmt.Errorf("http status %d", se.HttpStatus())
+	}
+	ce.Retryable = retryableCode(ce.Code) || se.HttpStatus() >= 500 || se.HttpStatus() == 429
+	return ce
+}
+
+// retryableCode: throttling and the "try again" codes of the VPC/ECS APIs
+// (a concurrent operation on the same resource is still running).
+func retryableCode(code string) bool {
+	switch {
+	case strings.HasPrefix(code, "Throttling"),
+		code == "ServiceUnavailable", code == "InternalError", code == "UnknownError",
+		strings.Contains(code, "Conflict"), // OperationConflict, InvalidOperation.Conflict, IncorrectStatus.* in flight
+		code == "LastTokenProcessing", code == "TaskConflict",
+		strings.HasPrefix(code, "IncorrectStatus"), strings.HasPrefix(code, "IncorrectRouteEntryStatus"),
+		code == "IncorrectVpcStatus", code == "OperationFailed.LastTokenProcessing":
+		return true
+	}
+	return false
+}
+
+// instance returns our instance id (config or metadata, cached).
+func (p *Provider) instance(ctx context.Context) (string, error) {
+	p.mu.Lock()
+	id := p.instanceID
+	p.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	id, err := p.md.Get(ctx, "instance-id")
+	if err != nil {
+		return "", fmt.Errorf("aliyun: instance id: %w", err)
+	}
+	p.mu.Lock()
+	p.instanceID = id
+	p.mu.Unlock()
+	return id, nil
+}
+
+// eni returns our ENI id (config, or the primary NIC's from metadata).
+func (p *Provider) eni(ctx context.Context) (string, error) {
+	p.mu.Lock()
+	id := p.eniID
+	p.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	mac, err := p.md.Get(ctx, "mac")
+	if err != nil {
+		return "", fmt.Errorf("aliyun: eni id: %w", err)
+	}
+	id, err = p.md.Get(ctx, "network/interfaces/macs/"+mac+"/network-interface-id")
+	if err != nil {
+		return "", fmt.Errorf("aliyun: eni id: %w", err)
+	}
+	p.mu.Lock()
+	p.eniID = id
+	p.mu.Unlock()
+	return id, nil
+}
+
+// hostCIDR is the VIP as a host route: a.b.c.d/32 or x::y/128.
+func hostCIDR(vip providers.VIP) string {
+	a := vip.Prefix.Addr()
+	return netip.PrefixFrom(a, a.BitLen()).String()
+}
