@@ -1,0 +1,244 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/vipd/vipd/providers"
+)
+
+// Mode selects how the VIP is moved.
+type Mode string
+
+// The modes of the aws provider.
+const (
+	ModeSecondaryIP Mode = "secondary-ip"
+	ModeRouteTable  Mode = "route-table"
+	ModeEIP         Mode = "eip"
+)
+
+// Options configure a Provider. Zero values are discovered (IMDSv2) or
+// defaulted.
+type Options struct {
+	Mode Mode
+	// Region, InstanceID, ENIID: from IMDSv2 when empty.
+	Region     string
+	InstanceID string
+	ENIID      string
+	// Interface is the local interface carrying the VIP: when ENIID is empty
+	// its MAC selects the ENI in IMDS; empty means the primary ENI.
+	Interface string
+	// RouteTableIDs: route-table mode, every table to point VIP/32 here.
+	RouteTableIDs []string
+	// AllocationID: eip mode, the Elastic IP to associate.
+	AllocationID string
+	// PrivateIP: eip mode, the private address of the ENI the Elastic IP maps
+	// to; invalid (zero) means the ENI's primary address.
+	PrivateIP netip.Addr
+	// AssumeRoleARN: optional role assumed (STS AssumeRole) with the default
+	// credentials.
+	AssumeRoleARN string
+	// Endpoint overrides the EC2 endpoint (tests, VPC endpoints);
+	// STSEndpoint the STS endpoint used for AssumeRoleARN;
+	// MetadataEndpoint the IMDS endpoint (also used by the instance-role
+	// credential provider).
+	Endpoint         string
+	STSEndpoint      string
+	MetadataEndpoint string
+	// DryRun logs the write calls instead of making them.
+	DryRun bool
+	// NoLocalAddress records that the agent does not put the VIP on the NIC
+	// (route-table and eip modes); the provider itself never touches it.
+	NoLocalAddress bool
+	// HTTPClient replaces the SDK's HTTP client (nil: SDK default).
+	HTTPClient *http.Client
+}
+
+// Validate reports the first configuration error.
+func (o Options) Validate() error {
+	switch o.Mode {
+	case ModeSecondaryIP, ModeEIP:
+	case ModeRouteTable:
+		if len(o.RouteTableIDs) == 0 {
+			return errors.New("aws: route-table mode needs route_table_ids")
+		}
+	default:
+		return fmt.Errorf("aws: unknown mode %q (want secondary-ip, route-table or eip)", o.Mode)
+	}
+	if o.Mode == ModeEIP && o.AllocationID == "" {
+		return errors.New("aws: eip mode needs allocation_id")
+	}
+	if o.Mode != ModeEIP && o.AllocationID != "" {
+		return fmt.Errorf("aws: allocation_id is only used in eip mode, not %s", o.Mode)
+	}
+	if o.PrivateIP.IsValid() && !o.PrivateIP.Is4() {
+		return fmt.Errorf("aws: private ip %s is not IPv4", o.PrivateIP)
+	}
+	return nil
+}
+
+// Provider moves a VIP on EC2. It is safe for concurrent use.
+type Provider struct {
+	mode       Mode
+	api        ec2API
+	region     string
+	instanceID string
+	eni        string
+	tables     []string
+	allocation string
+	privateIP  netip.Addr
+	w          providers.Writer
+	log        *slog.Logger
+}
+
+var (
+	_ providers.Provider = (*Provider)(nil)
+	_ providers.Verifier = (*Provider)(nil)
+)
+
+// New loads credentials (SDK default chain, optional assume-role), discovers
+// what Options leave empty through IMDSv2, and returns a Provider whose EC2
+// client makes exactly one attempt per call.
+func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	var lo []func(*config.LoadOptions) error
+	if opts.Region != "" {
+		lo = append(lo, config.WithRegion(opts.Region))
+	}
+	if opts.MetadataEndpoint != "" {
+		lo = append(lo, config.WithEC2IMDSEndpoint(opts.MetadataEndpoint))
+	}
+	if opts.HTTPClient != nil {
+		lo = append(lo, config.WithHTTPClient(opts.HTTPClient))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	if err != nil {
+		return nil, fmt.Errorf("aws: load config: %w", err)
+	}
+	if opts.Region == "" || opts.InstanceID == "" || opts.ENIID == "" {
+		md := imds.NewFromConfig(cfg, func(o *imds.Options) {
+			if opts.MetadataEndpoint != "" {
+				o.Endpoint = opts.MetadataEndpoint
+			}
+		})
+		id, err := discover(ctx, md, opts.Interface, identity{Region: opts.Region, InstanceID: opts.InstanceID, ENIID: opts.ENIID})
+		if err != nil {
+			return nil, err
+		}
+		opts.Region, opts.InstanceID, opts.ENIID = id.Region, id.InstanceID, id.ENIID
+	}
+	cfg.Region = opts.Region
+	if opts.AssumeRoleARN != "" {
+		stsc := sts.NewFromConfig(cfg, func(o *sts.Options) {
+			if opts.STSEndpoint != "" {
+				o.BaseEndpoint = aws.String(opts.STSEndpoint)
+			}
+		})
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsc, opts.AssumeRoleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = "vipd-" + opts.InstanceID
+		}))
+	}
+	client := ec2.NewFromConfig(cfg, func(o *ec2.Options) {
+		// One attempt per call: providers.Retry owns retries, backoff and
+		// the per-attempt log line (request id, code). The SDK's standard
+		// retryer would hide up to 3 attempts inside each of ours and keep
+		// its own client-side retry quota.
+		o.Retryer = aws.NopRetryer{}
+		if opts.Endpoint != "" {
+			o.BaseEndpoint = aws.String(opts.Endpoint)
+		}
+	})
+	log = log.With("provider", "aws")
+	p := newProvider(client, opts, log)
+	log.Info("aws provider ready", "mode", string(opts.Mode), "region", opts.Region, "instance_id", opts.InstanceID, "eni", opts.ENIID, "dry_run", opts.DryRun)
+	return p, nil
+}
+
+func newProvider(api ec2API, opts Options, log *slog.Logger) *Provider {
+	return &Provider{
+		mode:       opts.Mode,
+		api:        api,
+		region:     opts.Region,
+		instanceID: opts.InstanceID,
+		eni:        opts.ENIID,
+		tables:     slices.Clone(opts.RouteTableIDs),
+		allocation: opts.AllocationID,
+		privateIP:  opts.PrivateIP,
+		w:          providers.Writer{DryRun: opts.DryRun, Log: log},
+		log:        log,
+	}
+}
+
+// Name implements providers.Provider.
+func (p *Provider) Name() string { return "aws" }
+
+// Identity returns what the provider acts for: region, instance id, ENI.
+func (p *Provider) Identity() (region, instanceID, eni string) {
+	return p.region, p.instanceID, p.eni
+}
+
+// Acquire points the VIP at this instance's ENI, unless the cloud already
+// does (then it makes no write call). One call is one attempt.
+func (p *Provider) Acquire(ctx context.Context, vip providers.VIP) error {
+	ip, err := ipv4(vip)
+	if err != nil {
+		return err
+	}
+	switch p.mode {
+	case ModeSecondaryIP:
+		return p.acquireSecondaryIP(ctx, ip)
+	case ModeRouteTable:
+		return p.acquireRoutes(ctx, ip)
+	default:
+		return p.acquireEIP(ctx)
+	}
+}
+
+// Verify reads where the cloud points the VIP.
+func (p *Provider) Verify(ctx context.Context, vip providers.VIP) (providers.Ownership, error) {
+	ip, err := ipv4(vip)
+	if err != nil {
+		return providers.Ownership{}, err
+	}
+	switch p.mode {
+	case ModeSecondaryIP:
+		return p.verifySecondaryIP(ctx, ip)
+	case ModeRouteTable:
+		st, err := p.readRoutes(ctx, ip)
+		return st.ownership(p.eni), err
+	default:
+		st, err := p.readEIP(ctx)
+		return st.ownership(p.eni, p.privateIP), err
+	}
+}
+
+// Release makes no API call: the node that becomes master takes the VIP over
+// (AllowReassignment / ReplaceRoute / AllowReassociation), and a node that
+// stops being master must not fight it, nor leave the VIP pointing nowhere
+// while no node holds it.
+func (p *Provider) Release(_ context.Context, vip providers.VIP) error {
+	p.log.Info("release is a no-op at the cloud", "vip", vip.Prefix.String(), "reason", "the next master takes the vip over")
+	return nil
+}
+
+func ipv4(vip providers.VIP) (netip.Addr, error) {
+	a := vip.Prefix.Addr().Unmap()
+	if !a.Is4() {
+		return netip.Addr{}, fmt.Errorf("aws: vip %s: only IPv4 is supported", vip.Prefix)
+	}
+	return a, nil
+}

@@ -1,0 +1,243 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/vipd/vipd/providers"
+)
+
+// --- secondary-ip ---
+
+func (p *Provider) verifySecondaryIP(ctx context.Context, ip netip.Addr) (providers.Ownership, error) {
+	out, err := p.api.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{
+		Filters: []types.Filter{{Name: aws.String("addresses.private-ip-address"), Values: []string{ip.String()}}},
+	})
+	if err != nil {
+		return providers.Ownership{}, callError("DescribeNetworkInterfaces", err)
+	}
+	// The filter spans the region: another VPC may reuse the address, so we
+	// look for our ENI among the holders rather than take the first one.
+	var others []string
+	for _, ni := range out.NetworkInterfaces {
+		id := aws.ToString(ni.NetworkInterfaceId)
+		if id == p.eni {
+			return providers.Ownership{Here: true, Owner: id, Detail: fmt.Sprintf("%s on %s (%s)", ip, id, p.instanceID)}, nil
+		}
+		holder := id
+		if ni.Attachment != nil && ni.Attachment.InstanceId != nil {
+			holder += " (" + *ni.Attachment.InstanceId + ")"
+		}
+		others = append(others, holder)
+	}
+	if len(others) == 0 {
+		return providers.Ownership{Detail: ip.String() + " is assigned to no network interface"}, nil
+	}
+	return providers.Ownership{Owner: strings.SplitN(others[0], " ", 2)[0], Detail: ip.String() + " on " + strings.Join(others, ", ")}, nil
+}
+
+func (p *Provider) acquireSecondaryIP(ctx context.Context, ip netip.Addr) error {
+	own, err := p.verifySecondaryIP(ctx, ip)
+	if err != nil {
+		return err
+	}
+	if own.Here {
+		return nil
+	}
+	return p.w.Do(ctx, "AssignPrivateIpAddresses", []any{"vip", ip.String(), "eni", p.eni, "from", own.Owner}, func(ctx context.Context) error {
+		_, err := p.api.AssignPrivateIpAddresses(ctx, &ec2.AssignPrivateIpAddressesInput{
+			NetworkInterfaceId: aws.String(p.eni),
+			PrivateIpAddresses: []string{ip.String()},
+			AllowReassignment:  aws.Bool(true),
+		})
+		if err != nil {
+			return callError("AssignPrivateIpAddresses", err)
+		}
+		return nil
+	})
+}
+
+// --- route-table ---
+
+// routeState is where each route table sends VIP/32: table id → ENI id
+// ("" when the route is missing). Blackholed routes count as elsewhere.
+type routeState struct {
+	dst     string
+	tables  []string
+	targets map[string]string
+}
+
+func (s routeState) ownership(eni string) providers.Ownership {
+	o := providers.Ownership{Here: len(s.tables) > 0}
+	var bad []string
+	for _, t := range s.tables {
+		target := s.targets[t]
+		if target != eni {
+			o.Here = false
+			if o.Owner == "" && target != "" {
+				o.Owner = target
+			}
+			if target == "" {
+				target = "missing"
+			}
+			bad = append(bad, t+"→"+target)
+		}
+	}
+	if o.Here {
+		o.Owner = eni
+		o.Detail = fmt.Sprintf("%s: %d route tables point at %s", s.dst, len(s.tables), eni)
+	} else {
+		o.Detail = fmt.Sprintf("%s: %d of %d route tables elsewhere: %s", s.dst, len(bad), len(s.tables), strings.Join(bad, ", "))
+	}
+	return o
+}
+
+func (p *Provider) readRoutes(ctx context.Context, ip netip.Addr) (routeState, error) {
+	st := routeState{dst: netip.PrefixFrom(ip, 32).String(), tables: p.tables, targets: map[string]string{}}
+	out, err := p.api.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{RouteTableIds: p.tables})
+	if err != nil {
+		return st, callError("DescribeRouteTables", err)
+	}
+	seen := map[string]bool{}
+	for _, rt := range out.RouteTables {
+		id := aws.ToString(rt.RouteTableId)
+		seen[id] = true
+		for _, r := range rt.Routes {
+			if aws.ToString(r.DestinationCidrBlock) != st.dst {
+				continue
+			}
+			target := aws.ToString(r.NetworkInterfaceId)
+			if target == "" {
+				target = "other:" + firstNonEmpty(aws.ToString(r.InstanceId), aws.ToString(r.GatewayId), aws.ToString(r.NatGatewayId), "unknown")
+			}
+			if r.State == types.RouteStateBlackhole {
+				target = "blackhole:" + target
+			}
+			st.targets[id] = target
+		}
+	}
+	for _, t := range p.tables {
+		if !seen[t] {
+			return st, fmt.Errorf("aws: DescribeRouteTables: route table %s missing from the answer", t)
+		}
+	}
+	return st, nil
+}
+
+func (p *Provider) acquireRoutes(ctx context.Context, ip netip.Addr) error {
+	st, err := p.readRoutes(ctx, ip)
+	if err != nil {
+		return err
+	}
+	// Stop at the first failure: the next attempt re-reads and only fixes
+	// the tables still pointing elsewhere.
+	for _, t := range st.tables {
+		target, exists := st.targets[t]
+		if target == p.eni {
+			continue
+		}
+		action := "CreateRoute"
+		if exists {
+			action = "ReplaceRoute"
+		}
+		err := p.w.Do(ctx, action, []any{"vip", ip.String(), "route_table", t, "destination", st.dst, "eni", p.eni, "from", target}, func(ctx context.Context) error {
+			var err error
+			if exists {
+				_, err = p.api.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{
+					RouteTableId: aws.String(t), DestinationCidrBlock: aws.String(st.dst), NetworkInterfaceId: aws.String(p.eni),
+				})
+			} else {
+				_, err = p.api.CreateRoute(ctx, &ec2.CreateRouteInput{
+					RouteTableId: aws.String(t), DestinationCidrBlock: aws.String(st.dst), NetworkInterfaceId: aws.String(p.eni),
+				})
+			}
+			if err != nil {
+				return callError(action, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// --- eip ---
+
+type eipState struct {
+	allocation, publicIP, eni, privateIP string
+}
+
+func (s eipState) ownership(eni string, privateIP netip.Addr) providers.Ownership {
+	here := s.eni == eni && (!privateIP.IsValid() || s.privateIP == privateIP.String())
+	o := providers.Ownership{Here: here, Owner: s.eni}
+	if s.eni == "" {
+		o.Detail = fmt.Sprintf("%s (%s) is not associated", s.publicIP, s.allocation)
+	} else {
+		o.Detail = fmt.Sprintf("%s (%s) → %s %s", s.publicIP, s.allocation, s.eni, s.privateIP)
+	}
+	return o
+}
+
+func (p *Provider) readEIP(ctx context.Context) (eipState, error) {
+	st := eipState{allocation: p.allocation}
+	out, err := p.api.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{p.allocation}})
+	if err != nil {
+		return st, callError("DescribeAddresses", err)
+	}
+	for _, a := range out.Addresses {
+		if aws.ToString(a.AllocationId) == p.allocation {
+			st.publicIP, st.eni, st.privateIP = aws.ToString(a.PublicIp), aws.ToString(a.NetworkInterfaceId), aws.ToString(a.PrivateIpAddress)
+			return st, nil
+		}
+	}
+	return st, fmt.Errorf("aws: DescribeAddresses: allocation %s missing from the answer", p.allocation)
+}
+
+func (p *Provider) acquireEIP(ctx context.Context) error {
+	st, err := p.readEIP(ctx)
+	if err != nil {
+		return err
+	}
+	if st.ownership(p.eni, p.privateIP).Here {
+		return nil
+	}
+	in := &ec2.AssociateAddressInput{
+		AllocationId:       aws.String(p.allocation),
+		NetworkInterfaceId: aws.String(p.eni),
+		AllowReassociation: aws.Bool(true),
+	}
+	if p.privateIP.IsValid() {
+		in.PrivateIpAddress = aws.String(p.privateIP.String())
+	}
+	return p.w.Do(ctx, "AssociateAddress", []any{"allocation_id", p.allocation, "public_ip", st.publicIP, "eni", p.eni, "private_ip", st.privateIPFor(p.privateIP), "from", st.eni}, func(ctx context.Context) error {
+		if _, err := p.api.AssociateAddress(ctx, in); err != nil {
+			return callError("AssociateAddress", err)
+		}
+		return nil
+	})
+}
+
+// privateIPFor is the private address an association will use, for logs.
+func (s eipState) privateIPFor(want netip.Addr) string {
+	if want.IsValid() {
+		return want.String()
+	}
+	return "primary"
+}
