@@ -97,7 +97,7 @@ func VipdConfig(ns *NS, sock string, ins ...Instance) string {
 		if in.TrackScript != "" {
 			name := "chk_" + in.Name
 			fmt.Fprintf(&b, "    track_scripts: [{name: %s}]\n", name)
-			scripts = append(scripts, fmt.Sprintf("  %s:\n    command: %q\n    interval: %s\n    weight: %d\n    rise: 1\n    fall: 1\n",
+			scripts = append(scripts, fmt.Sprintf("  - name: %s\n    command: %q\n    interval: %s\n    weight: %d\n    rise: 1\n    fall: 1\n",
 				name, in.TrackScript, in.TrackInterval, in.TrackWeight))
 		}
 		if in.Extra != "" {
