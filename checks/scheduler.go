@@ -317,11 +317,12 @@ func (s *Scheduler) execute(ctx context.Context, e *entry) {
 	e.st.LastResult = res
 	if !res.OK && e.attempt < e.p.Retry {
 		e.attempt++
+		attempt := e.attempt
 		e.next = now.Add(e.p.DelayBeforeRetry)
 		heap.Push(&s.h, e)
 		s.mu.Unlock()
 		s.poke()
-		s.log.Debug("check retry", "check", e.id, "target", e.c.String(), "reason", res.Reason, "attempt", e.attempt)
+		s.log.Debug("check retry", "check", e.id, "target", e.c.String(), "reason", res.Reason, "attempt", attempt)
 		return
 	}
 	e.attempt = 0
