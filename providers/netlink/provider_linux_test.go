@@ -367,7 +367,7 @@ func TestAcquireIPv4SendsGARPBurst(t *testing.T) {
 		gotF := fields{
 			EthDst: ef.Destination.String(), EthSrc: ef.Source.String(),
 			SHA: ap.SenderHardwareAddr.String(), THA: ap.TargetHardwareAddr.String(),
-			Op:  ap.Operation, SPA: ap.SenderIP, TPA: ap.TargetIP,
+			Op: ap.Operation, SPA: ap.SenderIP, TPA: ap.TargetIP,
 		}
 		if diff := cmp.Diff(want, gotF, cmp.Comparer(func(x, y netip.Addr) bool { return x == y })); diff != "" {
 			t.Errorf("GARP %d (-want +got):\n%s", i+1, diff)
