@@ -108,7 +108,7 @@ func toNode(v, def reflect.Value, omitDefaults bool) *yaml.Node {
 	case reflect.Slice:
 		n := &yaml.Node{Kind: yaml.SequenceNode}
 		et := t.Elem()
-		flow := et.Kind() != reflect.Struct
+		flow := et.Kind() != reflect.Struct || isLeafType(et)
 		if flow {
 			n.Style = yaml.FlowStyle
 		}
