@@ -188,12 +188,12 @@ func (c *rawConn) Recv(ctx context.Context) (Packet, error) {
 }
 
 func (c *rawConn) JoinGroup(ifIndex int) error {
-	ifi, err := net.InterfaceByIndex(ifIndex)
-	if err != nil {
-		return fmt.Errorf("vrrp: join group on interface %d: %w", ifIndex, err)
+	if ifIndex <= 0 {
+		return fmt.Errorf("vrrp: join group: invalid interface index %d", ifIndex)
 	}
-	if err := c.sock.join(ifi); err != nil && !errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("vrrp: join group on %s: %w", ifi.Name, err)
+	// Only the index is used (group_req), so no interface lookup is needed.
+	if err := c.sock.join(&net.Interface{Index: ifIndex}); err != nil && !errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("vrrp: join group on interface %d: %w", ifIndex, err)
 	}
 	return nil
 }
