@@ -1,0 +1,450 @@
+//go:build linux
+
+package lvs
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/netip"
+	"slices"
+	"sync"
+
+	"github.com/moby/ipvs"
+)
+
+// Config configures a Reconciler.
+type Config struct {
+	// Logger receives the reconciler's logs (default: discarded).
+	Logger *slog.Logger
+	// Metrics counts kernel calls (default: a private one).
+	Metrics *Metrics
+	// OnQuorum is called when a service gains (up=true) or loses its
+	// quorum. It runs after the kernel was updated, without locks held, on
+	// the goroutine that called Reconcile or SetActive, one call at a time;
+	// it must not block (run quorum_up/quorum_down commands asynchronously).
+	// As keepalived, the first evaluation reports only a lost quorum.
+	OnQuorum func(st ServiceState, up bool)
+}
+
+// kService is the cached kernel state of one owned service.
+type kService struct {
+	params svcParams
+	dests  map[netip.AddrPort]dstParams
+}
+
+// wantService is the kernel state one ServiceState asks for.
+type wantService struct {
+	params svcParams
+	dests  map[netip.AddrPort]dstParams
+}
+
+type quorumEvent struct {
+	st ServiceState
+	up bool
+}
+
+// Reconciler programs IPVS so that it matches the desired state, touching
+// only the services it owns (see the package doc). Its methods are safe for
+// concurrent use; they are serialized.
+type Reconciler struct {
+	h        ipvsHandle
+	log      *slog.Logger
+	m        *Metrics
+	onQuorum func(ServiceState, bool)
+
+	mu     sync.Mutex
+	table  map[ServiceKey]*kService // cached kernel view of owned services; nil: read the kernel first
+	owned  map[ServiceKey]bool
+	quorum map[ServiceKey]bool // quorum up, per desired service
+	active map[string]bool     // VRRP instances that are master
+	last   []ServiceState      // desired state of the last Reconcile
+}
+
+// NewReconciler returns a reconciler over h: an *ipvs.Handle (OpenKernel)
+// or an lvstest.Fake.
+func NewReconciler(h ipvsHandle, cfg Config) *Reconciler {
+	r := &Reconciler{
+		h: h, log: cfg.Logger, m: cfg.Metrics, onQuorum: cfg.OnQuorum,
+		owned: map[ServiceKey]bool{}, quorum: map[ServiceKey]bool{}, active: map[string]bool{},
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if r.m == nil {
+		r.m = &Metrics{}
+	}
+	return r
+}
+
+// Metrics returns the reconciler's kernel call counters.
+func (r *Reconciler) Metrics() *Metrics { return r.m }
+
+// Reconcile makes the owned part of the kernel table match desired and
+// remembers desired for SetActive and Resync. A service whose Instance is
+// not master (SetActive) is removed from the kernel. On a kernel error it
+// still applies what it can, returns the errors joined, and re-reads the
+// kernel on the next call.
+func (r *Reconciler) Reconcile(ctx context.Context, desired []ServiceState) error {
+	if err := ValidateStates(desired); err != nil {
+		return fmt.Errorf("lvs: reconcile: %w", err)
+	}
+	r.mu.Lock()
+	r.last = slices.Clone(desired)
+	events, err := r.reconcileLocked(ctx)
+	r.mu.Unlock()
+	r.fire(events)
+	return err
+}
+
+// SetActive records whether the VRRP instance is master and re-applies the
+// last desired state: services linked to an instance are programmed only
+// while it is master.
+func (r *Reconciler) SetActive(ctx context.Context, instance string, active bool) error {
+	r.mu.Lock()
+	if r.active[instance] == active {
+		r.mu.Unlock()
+		return nil
+	}
+	r.active[instance] = active
+	var events []quorumEvent
+	var err error
+	if r.last != nil {
+		events, err = r.reconcileLocked(ctx)
+	}
+	r.mu.Unlock()
+	r.fire(events)
+	return err
+}
+
+// Resync re-reads the kernel table and re-applies the last desired state,
+// repairing changes made behind vipd's back.
+func (r *Reconciler) Resync(ctx context.Context) error {
+	r.mu.Lock()
+	r.table = nil
+	var events []quorumEvent
+	var err error
+	if r.last != nil {
+		events, err = r.reconcileLocked(ctx)
+	}
+	r.mu.Unlock()
+	r.fire(events)
+	return err
+}
+
+// Flush deletes every service vipd owns (lvs_flush on stop) and nothing
+// else. Services of the last desired state that exist in the kernel are
+// owned even if this process never programmed them.
+func (r *Reconciler) Flush(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.table == nil {
+		if err := r.refreshLocked(r.desiredKeys()); err != nil {
+			return fmt.Errorf("lvs: flush: %w", err)
+		}
+	}
+	var errs []error
+	for _, k := range sortedKeys(r.table) {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		if err := r.delService(k, r.table[k].params); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		delete(r.table, k)
+		delete(r.owned, k)
+	}
+	if len(errs) > 0 {
+		r.table = nil
+		return fmt.Errorf("lvs: flush: %w", errors.Join(errs...))
+	}
+	r.log.Info("lvs flushed")
+	return nil
+}
+
+func (r *Reconciler) fire(events []quorumEvent) {
+	for _, e := range events {
+		if e.up {
+			r.log.Info("quorum gained", "vip", e.st.Key().String())
+		} else {
+			r.log.Warn("quorum lost", "vip", e.st.Key().String())
+		}
+		if r.onQuorum != nil {
+			r.onQuorum(e.st, e.up)
+		}
+	}
+}
+
+func (r *Reconciler) desiredKeys() map[ServiceKey]bool {
+	keys := make(map[ServiceKey]bool, len(r.last))
+	for _, st := range r.last {
+		keys[st.Key()] = true
+	}
+	return keys
+}
+
+// refreshLocked reads the kernel table: every service in keys or already
+// owned becomes owned (adopted) and cached with its destinations.
+func (r *Reconciler) refreshLocked(keys map[ServiceKey]bool) error {
+	svcs, err := r.getServices()
+	if err != nil {
+		return err
+	}
+	table := make(map[ServiceKey]*kService, len(keys))
+	for _, s := range svcs {
+		k, p, ok := fromIPVS(s)
+		if !ok || !(keys[k] || r.owned[k]) {
+			continue
+		}
+		ds, err := r.getDests(s)
+		if err != nil {
+			return err
+		}
+		ks := &kService{params: p, dests: make(map[netip.AddrPort]dstParams, len(ds))}
+		for _, d := range ds {
+			if a, dp, ok := fromIPVSDest(d); ok {
+				ks.dests[a] = dp
+			}
+		}
+		table[k] = ks
+		if !r.owned[k] {
+			r.log.Debug("service adopted", "vip", k.String())
+			r.owned[k] = true
+		}
+	}
+	r.table = table
+	return nil
+}
+
+// plan computes the wanted kernel state and updates the quorum states.
+func (r *Reconciler) plan(desired []ServiceState) (map[ServiceKey]wantService, []quorumEvent) {
+	want := make(map[ServiceKey]wantService, len(desired))
+	var events []quorumEvent
+	seen := make(map[ServiceKey]bool, len(desired))
+	for _, st := range desired {
+		k := st.Key()
+		seen[k] = true
+		up := r.evalQuorum(k, st, &events)
+		if st.Instance != "" && !r.active[st.Instance] {
+			continue
+		}
+		w := wantService{params: st.params(), dests: make(map[netip.AddrPort]dstParams, len(st.Reals)+1)}
+		sorry := !up && st.Sorry.IsValid()
+		for _, rs := range st.Reals {
+			p := dstParams{Weight: rs.Weight, Forwarding: rs.Forwarding, Upper: rs.UpperThreshold, Lower: rs.LowerThreshold}
+			if p.Forwarding == ForwardDefault {
+				p.Forwarding = st.forwarding()
+			}
+			switch {
+			case rs.Healthy && !sorry:
+			case rs.InhibitOnFailure:
+				p.Weight = 0
+			default:
+				continue
+			}
+			w.dests[rs.Address] = p
+		}
+		if sorry {
+			w.dests[st.Sorry] = dstParams{Weight: 1, Forwarding: st.forwarding()}
+		}
+		want[k] = w
+	}
+	for k := range r.quorum {
+		if !seen[k] {
+			delete(r.quorum, k)
+		}
+	}
+	return want, events
+}
+
+// evalQuorum updates the quorum state of k from the healthy weights.
+func (r *Reconciler) evalQuorum(k ServiceKey, st ServiceState, events *[]quorumEvent) bool {
+	sum := 0
+	for _, rs := range st.Reals {
+		if rs.Healthy {
+			sum += rs.Weight
+		}
+	}
+	q := max(st.Quorum, 1)
+	up, known := r.quorum[k]
+	switch {
+	case !known:
+		up = sum >= q
+		if !up {
+			*events = append(*events, quorumEvent{st: st, up: false})
+		}
+	case up && sum < q-st.Hysteresis:
+		up = false
+		*events = append(*events, quorumEvent{st: st, up: false})
+	case !up && sum >= q+st.Hysteresis:
+		up = true
+		*events = append(*events, quorumEvent{st: st, up: true})
+	}
+	r.quorum[k] = up
+	return up
+}
+
+func (r *Reconciler) reconcileLocked(ctx context.Context) ([]quorumEvent, error) {
+	want, events := r.plan(r.last)
+	if r.table == nil {
+		keys := r.desiredKeys()
+		if err := r.refreshLocked(keys); err != nil {
+			return events, fmt.Errorf("lvs: reconcile: %w", err)
+		}
+	}
+	before := r.m.Snapshot()
+	var errs []error
+	// Services vipd owns that are no longer wanted.
+	for _, k := range sortedKeys(r.table) {
+		if _, ok := want[k]; ok {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return events, fmt.Errorf("lvs: reconcile: %w", err)
+		}
+		if err := r.delService(k, r.table[k].params); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		delete(r.table, k)
+	}
+	for _, k := range sortedKeys(want) {
+		if err := ctx.Err(); err != nil {
+			return events, fmt.Errorf("lvs: reconcile: %w", err)
+		}
+		if err := r.applyService(k, want[k]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	owned := make(map[ServiceKey]bool, len(want)+len(r.table))
+	for _, st := range r.last {
+		owned[st.Key()] = true
+	}
+	for k := range r.table {
+		owned[k] = true
+	}
+	r.owned = owned
+	if d := r.m.Snapshot().Sub(before); d.Writes() > 0 {
+		r.log.Info("lvs reconciled", "reason", fmt.Sprintf("%d kernel changes, %d errors", d.Writes(), d.Errors))
+	}
+	if len(errs) > 0 {
+		r.table = nil // re-read the kernel next time
+		return events, fmt.Errorf("lvs: reconcile: %w", errors.Join(errs...))
+	}
+	return events, nil
+}
+
+// applyService brings one service to w with the fewest calls: create it if
+// missing, update its parameters in place, then add/update destinations
+// before deleting the unwanted ones (never an empty service in between).
+func (r *Reconciler) applyService(k ServiceKey, w wantService) error {
+	ks, ok := r.table[k]
+	if !ok {
+		if err := r.call("new service", k, netip.AddrPort{}, func() error { return r.h.NewService(toIPVS(k, w.params)) }, &r.m.newService); err != nil {
+			return err
+		}
+		ks = &kService{params: w.params, dests: map[netip.AddrPort]dstParams{}}
+		r.table[k] = ks
+	} else if ks.params != w.params {
+		if err := r.call("update service", k, netip.AddrPort{}, func() error { return r.h.UpdateService(toIPVS(k, w.params)) }, &r.m.updateService); err != nil {
+			return err
+		}
+		ks.params = w.params
+	}
+	svc := toIPVS(k, ks.params)
+	var errs []error
+	for _, a := range sortedAddrs(w.dests) {
+		p := w.dests[a]
+		cur, ok := ks.dests[a]
+		switch {
+		case !ok:
+			if err := r.call("new destination", k, a, func() error { return r.h.NewDestination(svc, toIPVSDest(a, p)) }, &r.m.newDest); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		case cur != p:
+			if err := r.call("update destination", k, a, func() error { return r.h.UpdateDestination(svc, toIPVSDest(a, p)) }, &r.m.updateDest); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		default:
+			continue
+		}
+		ks.dests[a] = p
+	}
+	for _, a := range sortedAddrs(ks.dests) {
+		if _, ok := w.dests[a]; ok {
+			continue
+		}
+		p := ks.dests[a]
+		if err := r.call("delete destination", k, a, func() error { return r.h.DelDestination(svc, toIPVSDest(a, p)) }, &r.m.delDest); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		delete(ks.dests, a)
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Reconciler) delService(k ServiceKey, p svcParams) error {
+	return r.call("delete service", k, netip.AddrPort{}, func() error { return r.h.DelService(toIPVS(k, p)) }, &r.m.delService)
+}
+
+func (r *Reconciler) getServices() ([]*ipvs.Service, error) {
+	r.m.getServices.Add(1)
+	s, err := r.h.GetServices()
+	if err != nil {
+		r.m.errors.Add(1)
+		return nil, fmt.Errorf("get services: %w", err)
+	}
+	return s, nil
+}
+
+func (r *Reconciler) getDests(s *ipvs.Service) ([]*ipvs.Destination, error) {
+	r.m.getDests.Add(1)
+	d, err := r.h.GetDestinations(s)
+	if err != nil {
+		r.m.errors.Add(1)
+		return nil, fmt.Errorf("get destinations: %w", err)
+	}
+	return d, nil
+}
+
+// call runs one kernel write, counts it and wraps its error.
+func (r *Reconciler) call(op string, k ServiceKey, dest netip.AddrPort, fn func() error, counter interface{ Add(uint64) uint64 }) error {
+	counter.Add(1)
+	if err := fn(); err != nil {
+		r.m.errors.Add(1)
+		if dest.IsValid() {
+			return fmt.Errorf("%s %v %v: %w", op, k, dest, err)
+		}
+		return fmt.Errorf("%s %v: %w", op, k, err)
+	}
+	if dest.IsValid() {
+		r.log.Debug("ipvs changed", "reason", op, "vip", k.String(), "target", dest.String())
+	} else {
+		r.log.Debug("ipvs changed", "reason", op, "vip", k.String())
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[ServiceKey]V) []ServiceKey {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b ServiceKey) int {
+		return cmp.Or(cmp.Compare(a.Family, b.Family), cmp.Compare(a.FWMark, b.FWMark), cmp.Compare(a.Protocol, b.Protocol),
+			a.Addr.Compare(b.Addr), cmp.Compare(a.Port, b.Port))
+	})
+	return keys
+}
+
+func sortedAddrs(m map[netip.AddrPort]dstParams) []netip.AddrPort {
+	addrs := slices.Collect(maps.Keys(m))
+	slices.SortFunc(addrs, func(a, b netip.AddrPort) int { return a.Compare(b) })
+	return addrs
+}
