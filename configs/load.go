@@ -95,7 +95,7 @@ func decodeTree(tree map[string]any, env []string, path string) (*Config, error)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("config: environment: %w", errors.Join(errs...))
 	}
-	fillDefaults(tree, reflect.TypeFor[Config]())
+	fillDefaults(tree, nil, reflect.TypeFor[Config]())
 
 	v := viper.New()
 	if err := v.MergeConfigMap(tree); err != nil {
@@ -371,14 +371,7 @@ func flattenDecodeError(err error) error {
 	var out []error
 	var walk func(error)
 	walk = func(e error) {
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
-		var de *mapstructure.DecodeError
-		if errors.As(e, &de) {
+		if de, ok := e.(*mapstructure.DecodeError); ok {
 			inner := de.Unwrap()
 			if j, ok := inner.(interface{ Unwrap() []error }); ok {
 				for _, x := range j.Unwrap() {
@@ -391,6 +384,16 @@ func flattenDecodeError(err error) error {
 			} else {
 				out = append(out, fmt.Errorf("%s: %w", de.Name(), inner))
 			}
+			return
+		}
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		if u := errors.Unwrap(e); u != nil {
+			walk(u)
 			return
 		}
 		out = append(out, e)

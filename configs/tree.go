@@ -158,9 +158,12 @@ func defaultTree(t reflect.Type) map[string]any {
 }
 
 // fillDefaults adds the defaults of struct type t to the missing keys of m,
-// recursing into nested structs and lists of structs.
-func fillDefaults(m map[string]any, t reflect.Type) {
-	def := defaultTree(t)
+// recursing into nested structs and lists of structs. def is the default
+// tree of t (nil: defaultTree(t)).
+func fillDefaults(m map[string]any, def map[string]any, t reflect.Type) {
+	if def == nil {
+		def = defaultTree(t)
+	}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name := yamlName(f)
@@ -172,15 +175,13 @@ func fillDefaults(m map[string]any, t reflect.Type) {
 			if d, ok := def[name]; ok && d != nil && f.Type.Kind() != reflect.Slice {
 				m[name] = d
 			}
-			if f.Type.Kind() != reflect.Struct {
-				continue
-			}
-			cur = m[name]
+			continue
 		}
 		switch f.Type.Kind() {
 		case reflect.Struct:
 			if sub, ok := cur.(map[string]any); ok && !isLeafType(f.Type) {
-				fillDefaults(sub, f.Type)
+				subDef, _ := def[name].(map[string]any)
+				fillDefaults(sub, subDef, f.Type)
 			}
 		case reflect.Slice:
 			if f.Type.Elem().Kind() != reflect.Struct || isLeafType(f.Type.Elem()) {
@@ -189,7 +190,8 @@ func fillDefaults(m map[string]any, t reflect.Type) {
 			if list, ok := cur.([]any); ok {
 				for _, e := range list {
 					if em, ok := e.(map[string]any); ok {
-						fillDefaults(em, f.Type.Elem())
+						// A fresh default tree per element: no shared maps.
+						fillDefaults(em, nil, f.Type.Elem())
 					}
 				}
 			}
