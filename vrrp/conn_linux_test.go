@@ -196,8 +196,6 @@ func recvTimeout(t *testing.T, c Conn) (Packet, error) {
 	return c.Recv(ctx)
 }
 
-var addrComparer = cmp.Comparer(func(x, y netip.Addr) bool { return x == y })
-
 // TestConnExchange sends adverts between two Conns in two namespaces:
 // v2 and v3 over IPv4, v3 over IPv6, unicast and multicast.
 func TestConnExchange(t *testing.T) {

@@ -28,6 +28,7 @@ const (
 	DropAdvertInterval                   // v2 advert interval differs from the configured one
 	DropAddrCount                        // address count or list differs from the configuration
 	DropOwnPacket                        // the packet was sent by this agent
+	DropQueueFull                        // the instance's receive queue was full (it is stuck or flooded)
 	numDropReasons
 )
 
@@ -44,6 +45,7 @@ var dropReasonNames = [numDropReasons]string{
 	DropAdvertInterval: "advert_interval",
 	DropAddrCount:      "addr_count",
 	DropOwnPacket:      "own_packet",
+	DropQueueFull:      "queue_full",
 }
 
 // DropReasons returns every valid reason, in declaration order.

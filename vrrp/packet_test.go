@@ -21,6 +21,9 @@ var (
 	ll6 = netip.MustParseAddr("fe80::1")
 )
 
+// addrComparer compares netip.Addr by value (cmp cannot see its fields).
+var addrComparer = cmp.Comparer(func(x, y netip.Addr) bool { return x == y })
+
 func unhex(t *testing.T, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
@@ -98,7 +101,7 @@ func TestMarshalVectors(t *testing.T) {
 			}
 			wantA := tt.advert
 			wantA.Checksum = binary.BigEndian.Uint16(want[6:8])
-			if diff := cmp.Diff(wantA, a, cmp.Comparer(func(x, y netip.Addr) bool { return x == y })); diff != "" {
+			if diff := cmp.Diff(wantA, a, addrComparer); diff != "" {
 				t.Errorf("Unmarshal (-want +got):\n%s", diff)
 			}
 		})
@@ -200,7 +203,7 @@ func TestRoundTripIPv4Mapped(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Unmarshal: %v", err)
 	}
-	if diff := cmp.Diff([]netip.Addr{v4b}, got.Addrs, cmp.Comparer(func(x, y netip.Addr) bool { return x == y })); diff != "" {
+	if diff := cmp.Diff([]netip.Addr{v4b}, got.Addrs, addrComparer); diff != "" {
 		t.Errorf("Addrs (-want +got):\n%s", diff)
 	}
 }
@@ -308,7 +311,7 @@ func TestKeepalivedInterop(t *testing.T) {
 			w.Priority = 0
 		}
 		w.Checksum = binary.BigEndian.Uint16(p.payload[6:8])
-		if diff := cmp.Diff(w, a, cmp.Comparer(func(x, y netip.Addr) bool { return x == y })); diff != "" {
+		if diff := cmp.Diff(w, a, addrComparer); diff != "" {
 			t.Errorf("packet %d: Unmarshal (-want +got):\n%s", i, diff)
 		}
 		b, err := Marshal(a, p.src, p.dst)
