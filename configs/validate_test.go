@@ -1,0 +1,269 @@
+package configs_test
+
+import (
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vipd/vipd/configs"
+	"github.com/vipd/vipd/configs/configstest"
+)
+
+// validConfig is a small configuration that validates against
+// configstest.Default().
+func validConfig() *configs.Config {
+	c := configs.DefaultConfig()
+	c.Global.Node = "n1"
+	sc := configs.DefaultScript()
+	sc.Name, sc.Command = "chk_nginx", "pgrep nginx"
+	c.Scripts = []configs.Script{sc}
+
+	v4 := configs.DefaultInstance()
+	v4.Name, v4.Interface, v4.VRID = "VI_1", "eth0", 51
+	v4.UnicastSrcIP = addr("192.0.2.1")
+	v4.UnicastPeers = []netip.Addr{addr("192.0.2.3")}
+	v4.VIPs = []netip.Prefix{prefix("192.0.2.100/24"), prefix("192.0.2.101/32")}
+	v4.TrackScripts = []configs.TrackScript{{Name: "chk_nginx"}}
+	v4.TrackInterfaces = []configs.TrackInterface{{Name: "eth1", Weight: -10}}
+
+	v6 := configs.DefaultInstance()
+	v6.Name, v6.Interface, v6.VRID = "VI_6", "eth0", 51 // same vrid, other family
+	v6.VIPs = []netip.Prefix{prefix("2001:db8::100/64")}
+	c.Instances = []configs.Instance{v4, v6}
+	c.SyncGroups = []configs.SyncGroup{{Name: "G", Instances: []string{"VI_1", "VI_6"}}}
+
+	c.VirtualServerGroups = []configs.VirtualServerGroup{{Name: "web", Members: []string{"192.0.2.100:80", "192.0.2.110-115:80", "fwmark 3"}}}
+	ch := configs.DefaultCheck()
+	ch.Type = "tcp"
+	rs := configs.DefaultRealServer()
+	rs.Address, rs.Checks = ap("192.0.2.11:80"), []configs.Check{ch}
+	vs := configs.DefaultVirtualServer()
+	vs.Address, vs.RealServers, vs.VRRPInstance = ap("192.0.2.100:80"), []configs.RealServer{rs}, "VI_1"
+	vsg := configs.DefaultVirtualServer()
+	vsg.Group = "web"
+	c.VirtualServers = []configs.VirtualServer{vs, vsg}
+	return c
+}
+
+func TestValidateOK(t *testing.T) {
+	if err := validConfig().Validate(configstest.Default()); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(c *configs.Config)
+		want   []string
+	}{
+		{"vrid out of range", func(c *configs.Config) { c.Instances[0].VRID = 0 },
+			[]string{"instances[0].vrid: 0 is out of range 1..255"}},
+		{"priority out of range", func(c *configs.Config) { c.Instances[1].Priority = 256 },
+			[]string{"instances[1].priority: 256 is out of range 1..255"}},
+		{"src not on interface", func(c *configs.Config) { c.Instances[0].UnicastSrcIP = addr("192.0.2.9") },
+			[]string{"instances[0].unicast_src_ip: 192.0.2.9 is not on interface eth0"}},
+		{"interface missing", func(c *configs.Config) { c.Instances[0].Interface = "eth9" },
+			[]string{"instances[0].interface: interface eth9 does not exist"}},
+		{"vrid reused same family", func(c *configs.Config) {
+			in := c.Instances[0]
+			in.Name = "VI_2"
+			in.VIPs = []netip.Prefix{prefix("192.0.2.102/32")}
+			c.Instances = append(c.Instances, in)
+		}, []string{"instances[2]: vrid 51 already used on eth0 by instances[0] (same family)"}},
+		{"duplicate name", func(c *configs.Config) { c.Instances[1].Name = "VI_1" },
+			[]string{`instances[1].name: "VI_1" is already the name of instances[0]`,
+				`sync_groups[0].instances[1]: unknown instance "VI_6"`}},
+		{"v3 advert not multiple of 10ms", func(c *configs.Config) { c.Instances[0].AdvertInterval = 105 * time.Millisecond },
+			[]string{"instances[0].advert_interval: 105ms is not a multiple of 10ms (VRRP v3 sends centiseconds)"}},
+		{"v3 advert too long", func(c *configs.Config) { c.Instances[0].AdvertInterval = 41 * time.Second },
+			[]string{"instances[0].advert_interval: 41s is out of range 10ms..40.95s"}},
+		{"v2 advert not whole seconds", func(c *configs.Config) {
+			c.Instances[0].Version = 2
+			c.Instances[0].AdvertInterval = 1500 * time.Millisecond
+		}, []string{"instances[0].advert_interval: 1.5s is not whole seconds (VRRP v2 sends seconds)"}},
+		{"auth with v3 and too long", func(c *configs.Config) { c.Instances[0].AuthPass = "123456789" },
+			[]string{"instances[0].auth_pass: authentication is not part of VRRP v3 (RFC 5798); remove it or set version: 2",
+				"instances[0].auth_pass: is 9 characters, at most 8 are sent"}},
+		{"v2 ipv6", func(c *configs.Config) { c.Instances[1].Version = 2 },
+			[]string{"instances[1].version: VRRP v2 is IPv4 only; IPv6 instances need version 3"}},
+		{"mixed families", func(c *configs.Config) {
+			c.Instances[0].VIPs = append(c.Instances[0].VIPs, prefix("2001:db8::5/128"))
+		}, []string{"instances[0].vips[2]: 2001:db8::5/128 is IPv6, the instance is IPv4 (one family per instance)"}},
+		{"peer wrong family and duplicate", func(c *configs.Config) {
+			c.Instances[0].UnicastPeers = []netip.Addr{addr("192.0.2.3"), addr("2001:db8::3"), addr("192.0.2.3"), addr("192.0.2.1")}
+		}, []string{"instances[0].unicast_peers[1]: 2001:db8::3 is not IPv4 like the instance",
+			"instances[0].unicast_peers[2]: 192.0.2.3 is listed twice",
+			"instances[0].unicast_peers[3]: 192.0.2.1 is the instance's own unicast_src_ip"}},
+		{"unknown track script and interface", func(c *configs.Config) {
+			c.Instances[0].TrackScripts[0].Name = "chk_nope"
+			c.Instances[0].TrackInterfaces[0].Name = "eth7"
+		}, []string{`instances[0].track_interfaces[0].name: interface eth7 does not exist`,
+			`instances[0].track_scripts[0].name: unknown script "chk_nope" (define it under scripts)`}},
+		{"bad state", func(c *configs.Config) { c.Instances[0].State = "master" },
+			[]string{`instances[0].state: "master" is not BACKUP or MASTER`}},
+		{"unknown provider", func(c *configs.Config) { c.Instances[0].Provider.Type = "gcp" },
+			[]string{`instances[0].provider.type: "gcp" is not one of netlink, aws, aliyun, tencent`}},
+		{"aws eip without allocation id", func(c *configs.Config) {
+			c.Instances[0].Provider.Type, c.Instances[0].Provider.Mode = "aws", "eip"
+		}, []string{"instances[0].provider.allocation_id: is required for aws eip"}},
+		{"cloud without mode", func(c *configs.Config) { c.Instances[0].Provider.Type = "aliyun" },
+			[]string{"instances[0].provider.mode: is required for aliyun (one of havip, route-entry, secondary-ip)"}},
+		{"wrong mode and missing ids", func(c *configs.Config) {
+			c.Instances[0].Provider.Type, c.Instances[0].Provider.Mode = "tencent", "eip"
+			c.Instances[1].Provider.Type, c.Instances[1].Provider.Mode = "tencent", "route"
+			c.Instances[1].Provider.Backoff.Max = time.Millisecond
+		}, []string{`instances[0].provider.mode: "eip" is not a tencent mode (one of havip, private-ip, route)`,
+			"instances[1].provider.route_table_ids: is required for tencent route",
+			"instances[1].provider.backoff.max: 1ms is less than backoff.initial 200ms"}},
+		{"netlink with mode", func(c *configs.Config) { c.Instances[0].Provider.Mode = "havip" },
+			[]string{`instances[0].provider.mode: netlink takes no mode, got "havip"`}},
+		{"sync group unknown member and twice", func(c *configs.Config) {
+			c.SyncGroups = append(c.SyncGroups, configs.SyncGroup{Name: "H", Instances: []string{"VI_1", "VI_9"}})
+		}, []string{`sync_groups[1].instances[0]: instance "VI_1" is already in sync group "G"`,
+			`sync_groups[1].instances[1]: unknown instance "VI_9"`}},
+		{"script problems", func(c *configs.Config) {
+			c.Scripts = append(c.Scripts, configs.Script{Name: "chk_nginx", Rise: 1, Fall: 0})
+		}, []string{`scripts[1].name: script "chk_nginx" is defined twice`, "scripts[1].command: is required",
+			"scripts[1].interval: must be positive, got 0s", "scripts[1].fall: must be at least 1, got 0"}},
+		{"global", func(c *configs.Config) {
+			c.Global.LogLevel, c.Global.LogFormat, c.Global.StatusSocket = "verbose", "xml", "vipd.sock"
+			c.Global.LVSSyncDaemon = configs.LVSSyncDaemon{Interface: "eth9", Instance: "VI_X"}
+		}, []string{`global.log_format: "xml" is not one of text, json`, `global.log_level: "verbose" is not one of debug, info, warn, error`,
+			`global.status_socket: "vipd.sock" is not an absolute path`, "global.lvs_sync_daemon.interface: interface eth9 does not exist",
+			`global.lvs_sync_daemon.instance: unknown instance "VI_X"`}},
+		{"lvs scheduler, forwarding, protocol", func(c *configs.Config) {
+			vs := &c.VirtualServers[0]
+			vs.Scheduler, vs.Forwarding, vs.Protocol = "random", "NAT6", "ICMP"
+			vs.SchedulerFlags = []string{"sh-port", "turbo"}
+		}, []string{`virtual_servers[0].protocol: "ICMP" is not one of TCP, UDP, SCTP`,
+			`virtual_servers[0].scheduler: unknown scheduler "random" (one of rr wrr lc wlc lblc lblcr dh sh sed nq mh fo ovf twos)`,
+			`virtual_servers[0].scheduler_flags[1]: unknown flag "turbo"`,
+			`virtual_servers[0].forwarding: "NAT6" is not NAT, DR or TUN`}},
+		{"duplicate virtual server", func(c *configs.Config) {
+			c.VirtualServers = append(c.VirtualServers, c.VirtualServers[0])
+		}, []string{"virtual_servers[2]: duplicate virtual server TCP 192.0.2.100:80 (also virtual_servers[0])"}},
+		{"virtual server address and fwmark", func(c *configs.Config) { c.VirtualServers[0].FWMark = 1 },
+			[]string{"virtual_servers[0]: set exactly one of address, fwmark, group"}},
+		{"unknown group and instance", func(c *configs.Config) {
+			c.VirtualServers[1].Group = "api"
+			c.VirtualServers[0].VRRPInstance = "VI_X"
+		}, []string{`virtual_servers[0].vrrp_instance: unknown instance "VI_X"`,
+			`virtual_servers[1].group: unknown virtual_server_group "api"`}},
+		{"bad group member", func(c *configs.Config) {
+			c.VirtualServerGroups[0].Members = append(c.VirtualServerGroups[0].Members, "192.0.2.1", "fwmark x")
+		}, []string{`virtual_server_groups[0].members[3]: "192.0.2.1" is not IP:PORT, IP-N:PORT or fwmark N`,
+			`virtual_server_groups[0].members[4]: "fwmark x": fwmark must be 1..4294967295`}},
+		{"real server wrong family", func(c *configs.Config) {
+			c.VirtualServers[0].RealServers[0].Address = ap("[2001:db8::11]:80")
+		}, []string{"virtual_servers[0].real_servers[0].address: [2001:db8::11]:80 is IPv6 but the virtual server is IPv4 (only TUN forwards across families)"}},
+		{"real server other family with TUN is fine", func(c *configs.Config) {
+			c.VirtualServers[0].RealServers[0].Address = ap("[2001:db8::11]:80")
+			c.VirtualServers[0].RealServers[0].Forwarding = "TUN"
+		}, nil},
+		{"duplicate real server and thresholds", func(c *configs.Config) {
+			rs := c.VirtualServers[0].RealServers[0]
+			rs.UpperThreshold, rs.LowerThreshold = 10, 20
+			c.VirtualServers[0].RealServers = append(c.VirtualServers[0].RealServers, rs)
+		}, []string{"virtual_servers[0].real_servers[1].address: 192.0.2.11:80 is also real_servers[0]",
+			"virtual_servers[0].real_servers[1].lower_threshold: 20 is above upper_threshold 10"}},
+		{"checks", func(c *configs.Config) {
+			rs := &c.VirtualServers[0].RealServers[0]
+			misc := configs.DefaultCheck()
+			misc.Type = "misc"
+			http := configs.DefaultCheck()
+			http.Type, http.Path, http.StatusCodes, http.Digest = "http", "healthz", []int{200, 700}, "abc"
+			unknown := configs.DefaultCheck()
+			unknown.Type = "smtp"
+			rs.Checks = append(rs.Checks, misc, http, unknown)
+		}, []string{"virtual_servers[0].real_servers[0].checks[1].command: is required for a misc check",
+			`virtual_servers[0].real_servers[0].checks[2].path: "healthz" does not start with /`,
+			"virtual_servers[0].real_servers[0].checks[2].status_codes[1]: 700 is not an HTTP status",
+			`virtual_servers[0].real_servers[0].checks[2].digest: "abc" is not 32 hex digits (md5)`,
+			`virtual_servers[0].real_servers[0].checks[3].type: unknown check type "smtp" (one of tcp, http, https, misc, dns, udp)`}},
+		{"quorum and granularity", func(c *configs.Config) {
+			vs := &c.VirtualServers[0]
+			vs.Quorum, vs.Hysteresis, vs.PersistenceGranularity = 2, 2, "255.0.255.0"
+		}, []string{`virtual_servers[0].persistence_granularity: "255.0.255.0" is not a contiguous netmask`,
+			"virtual_servers[0].hysteresis: 2 is out of range 0..quorum-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validConfig()
+			tt.mutate(c)
+			err := c.Validate(configstest.Default())
+			var got []string
+			if err != nil {
+				var ve *configs.ValidationErrors
+				if !errors.As(err, &ve) {
+					t.Fatalf("error %T is not *ValidationErrors", err)
+				}
+				got = strings.Split(err.Error(), "\n")
+				if len(ve.Errs) != len(got) {
+					t.Errorf("%d errors but %d lines", len(ve.Errs), len(got))
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Validate errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestValidateHostSystem(t *testing.T) {
+	c := validConfig()
+	c.Instances = c.Instances[:1]
+	c.SyncGroups = nil
+	c.Instances[0].Interface = "lo"
+	c.Instances[0].UnicastSrcIP = addr("127.0.0.1")
+	c.Instances[0].UnicastPeers = []netip.Addr{addr("127.0.0.2")}
+	c.Instances[0].TrackInterfaces = nil
+	if err := c.Validate(configs.HostSystem{}); err != nil {
+		t.Errorf("Validate on the host's lo: %v", err)
+	}
+	c.Instances[0].Interface = "vipd-no-such-if0"
+	err := c.Validate(configs.HostSystem{})
+	if err == nil || !strings.Contains(err.Error(), "interface vipd-no-such-if0 does not exist") {
+		t.Errorf("Validate with a missing interface = %v", err)
+	}
+}
+
+func TestParseGroupMember(t *testing.T) {
+	tests := []struct {
+		in          string
+		first, last string
+		fwmark      uint32
+		wantErr     bool
+	}{
+		{in: "192.0.2.1:80", first: "192.0.2.1:80", last: "192.0.2.1:80"},
+		{in: "192.0.2.10-20:443", first: "192.0.2.10:443", last: "192.0.2.20:443"},
+		{in: "[2001:db8::1]:80", first: "[2001:db8::1]:80", last: "[2001:db8::1]:80"},
+		{in: "[2001:db8::a-1f]:80", first: "[2001:db8::a]:80", last: "[2001:db8::1f]:80"},
+		{in: "fwmark 7", fwmark: 7},
+		{in: "192.0.2.20-10:80", wantErr: true},
+		{in: "192.0.2.10-300:80", wantErr: true},
+		{in: "fwmark 0", wantErr: true},
+		{in: "example.com:80", wantErr: true},
+	}
+	for _, tt := range tests {
+		first, last, fw, err := configs.ParseGroupMember(tt.in)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseGroupMember(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		var wf, wl netip.AddrPort
+		if tt.first != "" {
+			wf, wl = ap(tt.first), ap(tt.last)
+		}
+		if first != wf || last != wl || fw != tt.fwmark {
+			t.Errorf("ParseGroupMember(%q) = %s, %s, %d; want %s, %s, %d", tt.in, first, last, fw, wf, wl, tt.fwmark)
+		}
+	}
+}
