@@ -216,6 +216,25 @@ func (h *harness) run(cfgs ...vrrp.Config) *node {
 
 func (h *harness) advance(d time.Duration) { h.clk.Advance(d) }
 
+// advanceTo advances the clock to t.
+func (h *harness) advanceTo(t time.Time) {
+	h.t.Helper()
+	if d := t.Sub(h.clk.Now()); d < 0 {
+		h.t.Fatalf("advanceTo %v: already at %v", t, h.clk.Now())
+	} else {
+		h.clk.Advance(d)
+	}
+}
+
+// lastSent returns the last advert n sent.
+func (n *node) lastSent() vrrptest.Sent {
+	s := n.conn.Sent()
+	if len(s) == 0 {
+		return vrrptest.Sent{}
+	}
+	return s[len(s)-1]
+}
+
 // stop cancels n and advances time until its routers returned.
 func (h *harness) stop(n *node) {
 	h.t.Helper()
@@ -356,6 +375,628 @@ func TestElection(t *testing.T) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// unicastPair returns configs for a (addrA) and b (addrB), peers of each
+// other.
+func unicastPair(prioA, prioB uint8) (a, b vrrp.Config) {
+	return cfg("a", addrA, prioA, addrB), cfg("b", addrB, prioB, addrA)
+}
+
+// elect runs a and b and waits until a is master.
+func (h *harness) electA(a, b vrrp.Config) (na, nb *node) {
+	h.t.Helper()
+	na, nb = h.run(a), h.run(b)
+	h.advance(5 * time.Second)
+	h.wantStates("elected", map[string]string{"a": "MASTER", "b": "BACKUP"})
+	return na, nb
+}
+
+func TestMasterDiesHighestBackupTakesOver(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		a := h.run(cfg("a", addrA, 200, addrB, addrC))
+		b := h.run(cfg("b", addrB, 150, addrA, addrC))
+		c := h.run(cfg("c", addrC, 100, addrA, addrB))
+		h.advance(5 * time.Second)
+		h.wantStates("elected", map[string]string{"a": "MASTER", "b": "BACKUP", "c": "BACKUP"})
+
+		// b declares a down Master_Down_Interval(150, 1s) = 3s + 414.0625ms
+		// after the last advert it heard; c would only after 3s + 609.375ms.
+		h.net.Drop(addrA)
+		heard := a.lastSent().At
+		h.advanceTo(heard.Add(3414 * time.Millisecond))
+		h.wantStates("just before b's Master_Down_Interval", map[string]string{"a": "MASTER", "b": "BACKUP", "c": "BACKUP"})
+		h.advance(time.Millisecond)
+		h.wantStates("after b's Master_Down_Interval", map[string]string{"a": "MASTER", "b": "MASTER", "c": "BACKUP"})
+		if got := b.hooks[0].last(); got.Reason != "master down timer expired" || got.At != heard.Add(3414062500) {
+			t.Errorf("b's transition = %+v, want master down timer expired at %v", got, heard.Add(3414062500))
+		}
+		h.advance(10 * time.Second)
+		h.wantStates("10s later", map[string]string{"a": "MASTER", "b": "MASTER", "c": "BACKUP"})
+		if got := c.r().Status().Master; got != addrB {
+			t.Errorf("c hears master %v, want %v", got, addrB)
+		}
+
+		// a comes back: it is the higher priority, b backs off.
+		h.net.Heal()
+		h.advance(1 * time.Second)
+		h.wantStates("healed", map[string]string{"a": "MASTER", "b": "BACKUP", "c": "BACKUP"})
+	})
+}
+
+func TestDualMasterAfterPartitionHeals(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		a, b := h.electA(unicastPair(200, 100))
+		h.net.Partition([]netip.Addr{addrA}, []netip.Addr{addrB})
+		h.advance(5 * time.Second)
+		h.wantStates("partitioned", map[string]string{"a": "MASTER", "b": "MASTER"})
+		// Heal right after a's advert, so b, still master, advertises first
+		// and a hears a dual master.
+		h.advanceTo(a.lastSent().At.Add(time.Second))
+		h.net.Heal()
+		h.advance(time.Second)
+		h.wantStates("healed", map[string]string{"a": "MASTER", "b": "BACKUP"})
+		pm := a.hooks[0].peerMasters()
+		if len(pm) == 0 || pm[0].Addr != addrB || pm[0].Priority != 100 {
+			t.Errorf("a's PeerMaster calls = %+v, want one for %v priority 100", pm, addrB)
+		}
+		if got := b.hooks[0].last().Reason; got != "higher priority master 192.0.2.1 (priority 200)" {
+			t.Errorf("b's reason = %q", got)
+		}
+		if !b.r().Status().HigherMasterAt.After(epoch) {
+			t.Errorf("b's HigherMasterAt = %v, want set", b.r().Status().HigherMasterAt)
+		}
+	})
+}
+
+func TestPriorityZeroTakeoverAfterSkewTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		a, b := h.electA(unicastPair(200, 150))
+		// Stop a: it sends priority 0 and stays master until b takes over,
+		// Skew_Time(150, 1s) = 414.0625ms later.
+		a.cancel()
+		synctest.Wait()
+		sent := a.conn.Sent()
+		if last := sent[len(sent)-1]; last.Advert.Priority != 0 || last.Dst != addrB {
+			t.Fatalf("a's last advert = %+v, want priority 0 to %v", last, addrB)
+		}
+		h.advance(414 * time.Millisecond)
+		h.wantStates("before Skew_Time", map[string]string{"a": "MASTER", "b": "BACKUP"})
+		if a.stopped() {
+			t.Fatal("a returned before a new master was heard")
+		}
+		h.advance(time.Millisecond)
+		if b.state() != vrrp.Master {
+			t.Fatalf("b is %v after Skew_Time, want MASTER", b.state())
+		}
+		// a heard b's advert: make-before-break done.
+		synctest.Wait()
+		if !a.stopped() {
+			t.Fatal("a still running after hearing the new master")
+		}
+		want := []string{"INIT", "BACKUP", "MASTER", "INIT"}
+		if diff := cmp.Diff(want, a.hooks[0].path()); diff != "" {
+			t.Errorf("a's states (-want +got):\n%s", diff)
+		}
+		if got := a.hooks[0].last(); got.Reason != "stop" || got.At != b.hooks[0].last().At {
+			t.Errorf("a's last transition = %+v, want stop when b became master (%v)", got, b.hooks[0].last().At)
+		}
+	})
+}
+
+func TestStopAloneWaitsMasterDownInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		a := h.run(cfg("a", addrA, 200, addrB))
+		h.advance(4 * time.Second)
+		h.wantStates("alone", map[string]string{"a": "MASTER"})
+		a.cancel()
+		synctest.Wait()
+		// Nobody answers: a keeps the VIP for Master_Down_Interval(200, 1s).
+		h.advance(3*time.Second + 218*time.Millisecond)
+		if a.stopped() || a.state() != vrrp.Master {
+			t.Fatalf("a stopped=%v state=%v before Master_Down_Interval, want running MASTER", a.stopped(), a.state())
+		}
+		h.advance(time.Millisecond)
+		synctest.Wait()
+		if !a.stopped() || a.state() != vrrp.Initialize {
+			t.Fatalf("a stopped=%v state=%v after Master_Down_Interval, want stopped INIT", a.stopped(), a.state())
+		}
+		// Exactly one priority 0 advert, and nothing after it.
+		sent := a.conn.Sent()
+		if last := sent[len(sent)-1]; last.Advert.Priority != 0 {
+			t.Errorf("last advert priority %d, want 0", last.Advert.Priority)
+		}
+		if n := len(slices.DeleteFunc(sent, func(s vrrptest.Sent) bool { return s.Advert.Priority != 0 })); n != 1 {
+			t.Errorf("%d priority 0 adverts, want 1", n)
+		}
+	})
+}
+
+func TestStopBackupReturnsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		_, b := h.electA(unicastPair(200, 100))
+		b.cancel()
+		synctest.Wait()
+		if !b.stopped() {
+			t.Fatal("backup still running after cancel")
+		}
+		if diff := cmp.Diff([]string{"INIT", "BACKUP", "INIT"}, b.hooks[0].path()); diff != "" {
+			t.Errorf("b's states (-want +got):\n%s", diff)
+		}
+		if n := len(b.conn.Sent()); n != 0 {
+			t.Errorf("backup sent %d adverts", n)
+		}
+	})
+}
+
+func TestPreemptOnRecovery(t *testing.T) {
+	tests := []struct {
+		name         string
+		preempt      bool
+		preemptDelay time.Duration
+		// at is when the higher priority router started after b
+		checks []struct {
+			at   time.Duration // after a started
+			want string        // a's state
+		}
+	}{
+		{name: "preempt", preempt: true, checks: []struct {
+			at   time.Duration
+			want string
+		}{{3 * time.Second, "BACKUP"}, {4 * time.Second, "MASTER"}, {20 * time.Second, "MASTER"}}},
+		{name: "nopreempt", preempt: false, checks: []struct {
+			at   time.Duration
+			want string
+		}{{4 * time.Second, "BACKUP"}, {60 * time.Second, "BACKUP"}}},
+		{name: "preempt delay 10s", preempt: true, preemptDelay: 10 * time.Second, checks: []struct {
+			at   time.Duration
+			want string
+		}{{4 * time.Second, "BACKUP"}, {10 * time.Second, "BACKUP"}, {12 * time.Second, "BACKUP"}, {14 * time.Second, "MASTER"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t)
+				defer h.close()
+				ca, cb := unicastPair(200, 100)
+				ca.Preempt = tt.preempt
+				ca.PreemptDelay = tt.preemptDelay
+				a := h.add(ca)
+				b := h.run(cb)
+				h.advance(5 * time.Second)
+				if b.state() != vrrp.Master {
+					t.Fatalf("b alone is %v, want MASTER", b.state())
+				}
+				h.advance(500 * time.Millisecond) // a starts between two adverts of b
+				h.start(a)
+				var elapsed time.Duration
+				for _, c := range tt.checks {
+					h.advance(c.at - elapsed)
+					elapsed = c.at
+					if got := a.state().String(); got != c.want {
+						t.Fatalf("%v after a started: a is %s, want %s", c.at, got, c.want)
+					}
+				}
+				wantB := "BACKUP"
+				if tt.checks[len(tt.checks)-1].want == "BACKUP" {
+					wantB = "MASTER"
+				}
+				if got := b.state().String(); got != wantB {
+					t.Errorf("b is %s, want %s", got, wantB)
+				}
+			})
+		})
+	}
+}
+
+func TestEqualPriorityTieBreakByAddress(t *testing.T) {
+	for _, multicast := range []bool{false, true} {
+		name := "unicast"
+		if multicast {
+			name = "multicast"
+		}
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t)
+				defer h.close()
+				ca, cb := unicastPair(100, 100)
+				if multicast {
+					ca.Peers, cb.Peers = nil, nil
+				}
+				// Both start as master (keepalived state MASTER): a dual
+				// master the greater address must win.
+				ca.InitialMaster, cb.InitialMaster = true, true
+				a, b := h.add(ca), h.add(cb)
+				h.start(a)
+				h.start(b)
+				h.wantStates("at start", map[string]string{"a": "BACKUP", "b": "MASTER"})
+				if got := a.hooks[0].last().Reason; got != "equal priority master 192.0.2.2 with greater address" {
+					t.Errorf("a's reason = %q", got)
+				}
+				h.advance(20 * time.Second)
+				h.wantStates("20s later", map[string]string{"a": "BACKUP", "b": "MASTER"})
+				if diff := cmp.Diff([]string{"INIT", "MASTER"}, b.hooks[0].path()); diff != "" {
+					t.Errorf("b's states (-want +got):\n%s", diff)
+				}
+			})
+		})
+	}
+}
+
+func TestAddressOwner(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		ca, cb := unicastPair(255, 200)
+		ca.VIPs = []netip.Addr{vip, vip2} // the owner's list may differ
+		a := h.add(ca)
+		h.run(cb)
+		h.advance(5 * time.Second)
+		h.wantStates("b alone", map[string]string{"a": "INIT", "b": "MASTER"})
+		// The owner becomes master at once (§6.4.1), without waiting.
+		h.start(a)
+		h.wantStates("owner started", map[string]string{"a": "MASTER", "b": "BACKUP"})
+		if got := a.hooks[0].last().Reason; got != "address owner" {
+			t.Errorf("a's reason = %q, want address owner", got)
+		}
+		// Tracks never lower the owner's 255.
+		a.r().SetTrack("chk", -100, false)
+		h.advance(10 * time.Second)
+		h.wantStates("owner with negative weight", map[string]string{"a": "MASTER", "b": "BACKUP"})
+		if got := a.r().Status().EffectivePriority; got != 255 {
+			t.Errorf("owner's effective priority = %d, want 255", got)
+		}
+		// b accepted the owner's adverts despite the different address list.
+		if got := h.nodes[1].counters.Get(vrrp.DropAddrCount); got != 0 {
+			t.Errorf("b dropped %d owner adverts for the address list", got)
+		}
+		if got := a.counters.Get(vrrp.DropAddrCount); got == 0 {
+			t.Errorf("owner a did not drop b's adverts with a different address list")
+		}
+	})
+}
+
+func TestTrackFaultAndRecovery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		a, b := h.electA(unicastPair(200, 100))
+		a.r().SetTrack("chk_nginx", 0, true)
+		synctest.Wait()
+		if got := a.hooks[0].last(); got.To != vrrp.Fault || got.Reason != "track chk_nginx fault" {
+			t.Fatalf("a's transition = %+v, want FAULT track chk_nginx fault", got)
+		}
+		sent := a.conn.Sent()
+		if p := sent[len(sent)-1].Advert.Priority; p != 0 {
+			t.Errorf("a leaving master sent priority %d, want 0", p)
+		}
+		// b takes over after Skew_Time(100, 1s) = 609.375ms.
+		h.advance(610 * time.Millisecond)
+		h.wantStates("a faulted", map[string]string{"a": "FAULT", "b": "MASTER"})
+		h.advance(10 * time.Second)
+		if n := len(a.conn.Sent()); n != len(sent) {
+			t.Errorf("a sent %d adverts in FAULT", n-len(sent))
+		}
+		// A second track faults, the first clears: still FAULT.
+		a.r().SetTrack("eth1", 0, true)
+		a.r().SetTrack("chk_nginx", 0, false)
+		h.advance(time.Second)
+		h.wantStates("one fault left", map[string]string{"a": "FAULT", "b": "MASTER"})
+		// All clear: BACKUP, then a preempts (priority 200 > 100).
+		a.r().SetTrack("eth1", 0, false)
+		synctest.Wait()
+		h.wantStates("faults cleared", map[string]string{"a": "BACKUP", "b": "MASTER"})
+		h.advance(4 * time.Second)
+		h.wantStates("a preempted", map[string]string{"a": "MASTER", "b": "BACKUP"})
+		if diff := cmp.Diff([]string{"INIT", "BACKUP", "MASTER", "FAULT", "BACKUP", "MASTER"}, a.hooks[0].path()); diff != "" {
+			t.Errorf("a's states (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]vrrp.TrackStatus{{Name: "chk_nginx"}, {Name: "eth1"}}, a.r().Status().Tracks); diff != "" {
+			t.Errorf("tracks (-want +got):\n%s", diff)
+		}
+		_ = b
+	})
+}
+
+func TestFaultAtStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		ca, _ := unicastPair(255, 100)
+		a := h.add(ca)
+		a.r().SetTrack("eth1", 0, true)
+		h.start(a)
+		h.advance(10 * time.Second)
+		h.wantStates("faulted owner", map[string]string{"a": "FAULT"})
+		if n := len(a.conn.Sent()); n != 0 {
+			t.Errorf("faulted router sent %d adverts", n)
+		}
+		a.r().SetTrack("eth1", 0, false)
+		synctest.Wait()
+		h.wantStates("owner recovered", map[string]string{"a": "MASTER"})
+	})
+}
+
+func TestWeightChangeMovesMaster(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		a, b := h.electA(unicastPair(150, 100))
+		a.r().SetTrack("chk", -60, false) // 150-60 = 90 < 100
+		synctest.Wait()
+		if got := a.r().Status(); got.EffectivePriority != 90 || got.Priority != 150 {
+			t.Fatalf("priority %d effective %d, want 150 and 90", got.Priority, got.EffectivePriority)
+		}
+		// a advertised 90 at once; b (preempt) ignores it and takes over
+		// after Master_Down_Interval(100) = 3.609375s.
+		sent := a.conn.Sent()
+		if p := sent[len(sent)-1].Advert.Priority; p != 90 {
+			t.Errorf("a's advert after the weight change has priority %d, want 90", p)
+		}
+		// b last reset its timer at a's previous advert.
+		prev := sent[len(sent)-2].At
+		h.advanceTo(prev.Add(3609 * time.Millisecond))
+		h.wantStates("before Master_Down_Interval", map[string]string{"a": "MASTER", "b": "BACKUP"})
+		h.advance(time.Millisecond)
+		h.wantStates("after Master_Down_Interval", map[string]string{"a": "BACKUP", "b": "MASTER"})
+		// The track recovers: a (150) takes back over.
+		a.r().SetTrack("chk", 0, false)
+		h.advance(5 * time.Second)
+		h.wantStates("weight restored", map[string]string{"a": "MASTER", "b": "BACKUP"})
+		_ = b
+	})
+}
+
+func TestAdvertInterval100ms(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		ca, cb := unicastPair(200, 100)
+		ca.AdvertInterval = 100 * time.Millisecond
+		cb.AdvertInterval = time.Second // v3 backups learn Master_Adver_Interval
+		a, b := h.electA(ca, cb)
+		sent := a.conn.Sent()
+		if got := sent[len(sent)-1].Advert.AdvertInterval; got != 100*time.Millisecond {
+			t.Errorf("advert interval %v, want 100ms", got)
+		}
+		if n := len(sent); n < 20 {
+			t.Errorf("a sent %d adverts, want about 10 per second", n)
+		}
+		// b learned 100ms: Master_Down_Interval(100, 100ms) = 300ms + 60.9375ms.
+		h.net.Drop(addrA)
+		heard := a.lastSent().At
+		h.advanceTo(heard.Add(360 * time.Millisecond))
+		if b.state() != vrrp.Backup {
+			t.Fatalf("b is %v 360ms after the last advert", b.state())
+		}
+		h.advance(time.Millisecond)
+		if b.state() != vrrp.Master {
+			t.Fatalf("b is %v 361ms after the last advert, want MASTER", b.state())
+		}
+	})
+}
+
+func TestV2AuthMismatchDroppedAndCounted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		ca, cb := unicastPair(200, 100)
+		ca.Version, cb.Version = 2, 2
+		ca.AuthPass, cb.AuthPass = "secret", "other"
+		a, b := h.run(ca), h.run(cb)
+		h.advance(10 * time.Second)
+		// They do not hear each other: both master.
+		h.wantStates("auth mismatch", map[string]string{"a": "MASTER", "b": "MASTER"})
+		if got := b.counters.Get(vrrp.DropAuth); got < 5 {
+			t.Errorf("b counted %d auth drops, want ≥ 5", got)
+		}
+		if got := a.counters.Get(vrrp.DropAuth); got < 5 {
+			t.Errorf("a counted %d auth drops, want ≥ 5", got)
+		}
+		if got := b.r().Status().Drops["auth"]; got != b.counters.Get(vrrp.DropAuth) {
+			t.Errorf("Status().Drops[auth] = %d, want %d", got, b.counters.Get(vrrp.DropAuth))
+		}
+	})
+}
+
+func TestStrangerDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		_, b := h.electA(unicastPair(100, 50))
+		stranger, err := h.net.NewConn(addrX, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ad := vrrp.Advert{Version: 3, VRID: 51, Priority: 254, AdvertInterval: time.Second, Addrs: []netip.Addr{vip}}
+		for range 3 {
+			if err := stranger.Send(t.Context(), 1, addrX, addrB, ad); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		if got := b.counters.Get(vrrp.DropNotPeer); got != 3 {
+			t.Errorf("b counted %d not_peer drops, want 3", got)
+		}
+		if got := b.r().Status().Master; got != addrA {
+			t.Errorf("b's master is %v, want %v", got, addrA)
+		}
+	})
+}
+
+// TestReceiveChecks delivers hand-made packets to one backup router (peer
+// a, VIP vip, v2 with password "pw" or v3) and checks what it drops.
+func TestReceiveChecks(t *testing.T) {
+	good2 := vrrp.Advert{Version: 2, VRID: 51, Priority: 200, AdvertInterval: time.Second,
+		AuthType: vrrp.AuthTypeSimple, AuthData: vrrp.AuthPassword("pw"), Addrs: []netip.Addr{vip}}
+	good3 := vrrp.Advert{Version: 3, VRID: 51, Priority: 200, AdvertInterval: 2 * time.Second, Addrs: []netip.Addr{vip}}
+	tests := []struct {
+		name    string
+		version uint8
+		src     netip.Addr
+		edit    func(a *vrrp.Advert)
+		want    map[string]int64 // non-zero drop counters
+	}{
+		{name: "v2 accepted", version: 2, src: addrA},
+		{name: "v3 accepted, other interval", version: 3, src: addrA},
+		{name: "own packet", version: 3, src: addrB, want: map[string]int64{"own_packet": 1}},
+		{name: "not a peer", version: 3, src: addrC, want: map[string]int64{"not_peer": 1}},
+		{name: "v2 wrong password", version: 2, src: addrA, edit: func(a *vrrp.Advert) { a.AuthData = vrrp.AuthPassword("nope") },
+			want: map[string]int64{"auth": 1}},
+		{name: "v2 no auth", version: 2, src: addrA, edit: func(a *vrrp.Advert) { a.AuthType, a.AuthData = 0, [8]byte{} },
+			want: map[string]int64{"auth": 1}},
+		{name: "v2 interval mismatch", version: 2, src: addrA, edit: func(a *vrrp.Advert) { a.AdvertInterval = 2 * time.Second },
+			want: map[string]int64{"advert_interval": 1}},
+		{name: "address count", version: 3, src: addrA, edit: func(a *vrrp.Advert) { a.Addrs = []netip.Addr{vip, vip2} },
+			want: map[string]int64{"addr_count": 1}},
+		{name: "address list", version: 3, src: addrA, edit: func(a *vrrp.Advert) { a.Addrs = []netip.Addr{vip2} },
+			want: map[string]int64{"addr_count": 1}},
+		{name: "no addresses", version: 3, src: addrA, edit: func(a *vrrp.Advert) { a.Addrs = nil },
+			want: map[string]int64{"addr_count": 1}},
+		{name: "owner with other addresses accepted", version: 3, src: addrA, edit: func(a *vrrp.Advert) { a.Priority, a.Addrs = 255, []netip.Addr{vip2} }},
+		{name: "other version", version: 3, src: addrA, edit: func(a *vrrp.Advert) { a.Version = 2 },
+			want: map[string]int64{"version": 1}},
+		{name: "other vrid", version: 3, src: addrA, edit: func(a *vrrp.Advert) { a.VRID = 52 },
+			want: map[string]int64{"vrid_unknown": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t)
+				defer h.close()
+				c := cfg("b", addrB, 100, addrA)
+				ad := good3
+				if tt.version == 2 {
+					c.Version, c.AuthPass = 2, "pw"
+					ad = good2
+				}
+				ad.Addrs = slices.Clone(ad.Addrs)
+				if tt.edit != nil {
+					tt.edit(&ad)
+				}
+				b := h.run(c)
+				b.r().Deliver(vrrp.Packet{Advert: ad, Src: tt.src, Dst: addrB, TTL: 255, IfIndex: 1})
+				synctest.Wait()
+				got := make(map[string]int64)
+				for k, v := range b.r().Status().Drops {
+					if v != 0 {
+						got[k] = v
+					}
+				}
+				want := tt.want
+				if want == nil {
+					want = map[string]int64{}
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("drops (-want +got):\n%s", diff)
+				}
+				wantMaster := netip.Addr{}
+				if len(tt.want) == 0 {
+					wantMaster = tt.src
+				}
+				if got := b.r().Status().Master; got != wantMaster {
+					t.Errorf("master heard = %v, want %v", got, wantMaster)
+				}
+			})
+		})
+	}
+}
+
+func TestDeliverNeverBlocks(t *testing.T) {
+	h := newHarnessNoBubble(t)
+	c := cfg("b", addrB, 100, addrA)
+	conn, err := h.net.NewConn(addrB, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counters := new(vrrp.Counters)
+	r, err := vrrp.NewRouter(c, conn, nil, counters, h.log, h.clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not running: the inbox (64 packets) fills up, the rest is dropped.
+	for range 100 {
+		r.Deliver(vrrp.Packet{Src: addrA})
+	}
+	if got := r.Status().QueueFull; got != 36 {
+		t.Errorf("QueueFull = %d, want 36", got)
+	}
+	if got := counters.Get(vrrp.DropUnknown); got != 36 {
+		t.Errorf("counted %d drops, want 36", got)
+	}
+}
+
+// newHarnessNoBubble is a harness for tests that start no goroutine.
+func newHarnessNoBubble(t *testing.T) *harness {
+	clk := vrrptest.NewClock(epoch)
+	return &harness{t: t, clk: clk, net: vrrptest.NewNetwork(clk), log: slog.New(slog.DiscardHandler)}
+}
+
+func TestRunTwice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		a := h.run(cfg("a", addrA, 100, addrB))
+		if err := a.r().Run(t.Context()); err == nil {
+			t.Error("second Run succeeded, want error")
+		}
+	})
+}
+
+func TestConfigValidate(t *testing.T) {
+	ok := cfg("a", addrA, 100, addrB)
+	v2 := ok
+	v2.Version, v2.AuthPass = 2, "12345678"
+	six := cfg("a", netip.MustParseAddr("2001:db8::1"), 100)
+	six.VIPs = []netip.Addr{netip.MustParseAddr("2001:db8::100")}
+	tests := []struct {
+		name    string
+		edit    func(c *vrrp.Config)
+		base    vrrp.Config
+		wantErr bool
+	}{
+		{name: "ok", base: ok},
+		{name: "ok v2", base: v2},
+		{name: "ok v6 multicast", base: six},
+		{name: "ok owner 10ms", base: ok, edit: func(c *vrrp.Config) { c.Priority, c.AdvertInterval = 255, 10*time.Millisecond }},
+		{name: "vrid 0", base: ok, edit: func(c *vrrp.Config) { c.VRID = 0 }, wantErr: true},
+		{name: "priority 0", base: ok, edit: func(c *vrrp.Config) { c.Priority = 0 }, wantErr: true},
+		{name: "version 4", base: ok, edit: func(c *vrrp.Config) { c.Version = 4 }, wantErr: true},
+		{name: "v3 interval 15ms", base: ok, edit: func(c *vrrp.Config) { c.AdvertInterval = 15 * time.Millisecond }, wantErr: true},
+		{name: "v3 interval 41s", base: ok, edit: func(c *vrrp.Config) { c.AdvertInterval = 41 * time.Second }, wantErr: true},
+		{name: "v3 interval 0", base: ok, edit: func(c *vrrp.Config) { c.AdvertInterval = 0 }, wantErr: true},
+		{name: "v2 interval 1.5s", base: v2, edit: func(c *vrrp.Config) { c.AdvertInterval = 1500 * time.Millisecond }, wantErr: true},
+		{name: "v2 password 9 bytes", base: v2, edit: func(c *vrrp.Config) { c.AuthPass = "123456789" }, wantErr: true},
+		{name: "v3 password", base: ok, edit: func(c *vrrp.Config) { c.AuthPass = "x" }, wantErr: true},
+		{name: "v2 over IPv6", base: six, edit: func(c *vrrp.Config) { c.Version = 2 }, wantErr: true},
+		{name: "no source", base: ok, edit: func(c *vrrp.Config) { c.Src = netip.Addr{} }, wantErr: true},
+		{name: "peer of other family", base: ok, edit: func(c *vrrp.Config) { c.Peers = []netip.Addr{netip.MustParseAddr("2001:db8::2")} }, wantErr: true},
+		{name: "peer is self", base: ok, edit: func(c *vrrp.Config) { c.Peers = []netip.Addr{addrA} }, wantErr: true},
+		{name: "no vips", base: ok, edit: func(c *vrrp.Config) { c.VIPs = nil }, wantErr: true},
+		{name: "vip of other family", base: ok, edit: func(c *vrrp.Config) { c.VIPs = six.VIPs }, wantErr: true},
+		{name: "negative preempt delay", base: ok, edit: func(c *vrrp.Config) { c.PreemptDelay = -time.Second }, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.base
+			if tt.edit != nil {
+				tt.edit(&c)
+			}
+			if err := c.Validate(); (err != nil) != tt.wantErr {
+				t.Errorf("Validate() = %v, want error %v", err, tt.wantErr)
+			}
 		})
 	}
 }

@@ -59,11 +59,15 @@ func (c *Clock) AfterFunc(d time.Duration, f func()) vrrp.Timer {
 // in deadline order, with the clock set to each timer's deadline when it
 // fires; a timer reset by a goroutine woken during Advance fires within the
 // same Advance if its new deadline is due. The settle function runs after
-// each fire.
+// each fire, and once before time moves.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	target := c.now.Add(d)
+	settle := c.settle
 	c.mu.Unlock()
+	if settle != nil {
+		settle() // let what the caller started finish at the current time
+	}
 	for {
 		c.mu.Lock()
 		var next *timer

@@ -159,6 +159,7 @@ func (n *Network) route(c *Conn, src, dst netip.Addr, b []byte) {
 
 // Sent is one advert a Conn sent.
 type Sent struct {
+	At       time.Time // the Network clock's time of the Send
 	IfIndex  int
 	Src, Dst netip.Addr
 	Advert   vrrp.Advert
@@ -232,7 +233,7 @@ func (c *Conn) Send(ctx context.Context, ifIndex int, src, dst netip.Addr, a vrr
 		return fmt.Errorf("vrrptest: send: %w", err)
 	}
 	a.Addrs = slices.Clone(a.Addrs)
-	c.sent = append(c.sent, Sent{IfIndex: ifIndex, Src: src, Dst: dst, Advert: a})
+	c.sent = append(c.sent, Sent{At: c.n.clk.Now(), IfIndex: ifIndex, Src: src, Dst: dst, Advert: a})
 	c.mu.Unlock()
 	c.n.route(c, src, dst, b)
 	return nil
