@@ -5,8 +5,10 @@ import (
 	"time"
 )
 
-// Defaults for Options, the same as keepalived's (vrrp_garp_master_repeat 5,
-// vrrp_garp_interval 0.2s is what most deployments set).
+// Defaults for Options. GARPCount is keepalived's vrrp_garp_master_repeat
+// default; keepalived sends a burst back to back unless vrrp_garp_interval is
+// set, and 200ms spaces them so that a switch or HAVIP that drops one of a
+// burst still sees the next.
 const (
 	DefaultGARPCount    = 5
 	DefaultGARPInterval = 200 * time.Millisecond
@@ -28,8 +30,11 @@ type Options struct {
 	// provider works in. Empty (production): the namespace the process is
 	// in when the Provider first needs the kernel.
 	NetNS string
-	// Router sets the R flag of unsolicited NAs (the node forwards IPv6).
-	Router bool
+	// Router sets the R (router) flag of unsolicited NAs. nil: copy the
+	// interface's net.ipv6.conf.<iface>.forwarding, as keepalived does; a
+	// node that routes must keep R set or neighbours drop it from their
+	// default router list (RFC 4861 §7.2.5).
+	Router *bool
 }
 
 func (o Options) withDefaults() Options {

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +43,10 @@ type Provider struct {
 	base context.Context    // parent of every burst; cancelled by Close
 	stop context.CancelFunc // cancels base
 	wg   sync.WaitGroup     // one count per running burst goroutine
+
+	// inflight is read-held by every call while it may use h, so that Close
+	// closes h only after them.
+	inflight sync.RWMutex
 
 	mu     sync.Mutex
 	h      *vnl.Handle       // rtnetlink handle, made on first use in opts.NetNS
@@ -75,6 +81,8 @@ func (p *Provider) Name() string { return "netlink" }
 // first gratuitous ARP / unsolicited NA before returning and the rest of the
 // burst from a goroutine.
 func (p *Provider) Acquire(ctx context.Context, vip providers.VIP) error {
+	p.inflight.RLock()
+	defer p.inflight.RUnlock()
 	h, link, err := p.prepare(ctx, vip)
 	if err != nil {
 		return err
@@ -103,6 +111,8 @@ func (p *Provider) Acquire(ctx context.Context, vip providers.VIP) error {
 // Announce sends a fresh burst for a VIP this node holds, replacing a burst
 // still running for it.
 func (p *Provider) Announce(ctx context.Context, vip providers.VIP) error {
+	p.inflight.RLock()
+	defer p.inflight.RUnlock()
 	_, link, err := p.prepare(ctx, vip)
 	if err != nil {
 		return err
@@ -146,6 +156,8 @@ func (p *Provider) Close() error {
 	p.h = nil
 	p.mu.Unlock()
 	p.wg.Wait()
+	p.inflight.Lock()
+	defer p.inflight.Unlock()
 	if h != nil {
 		h.Close()
 	}
@@ -155,6 +167,8 @@ func (p *Provider) Close() error {
 // remove stops announcements and deletes the address; it reports whether an
 // address was deleted.
 func (p *Provider) remove(ctx context.Context, vip providers.VIP) (bool, error) {
+	p.inflight.RLock()
+	defer p.inflight.RUnlock()
 	if err := validate(vip); err != nil {
 		return false, err
 	}
@@ -305,26 +319,44 @@ func (p *Provider) announce(ctx context.Context, vip providers.VIP, link vnl.Lin
 		p.log.Debug("announce skipped", "vip", vip.Prefix, "iface", vip.Interface, "reason", "no arp on interface")
 		return nil
 	}
-	var (
-		frame []byte
-		dst   net.HardwareAddr
-		proto int
-		err   error
-	)
-	if vip.Prefix.Addr().Is4() {
-		frame, err = garpFrame(attrs.HardwareAddr, vip.Prefix.Addr())
-		dst, proto = ethernet.Broadcast, unix.ETH_P_ARP
-	} else {
-		frame, err = unsolicitedNAFrame(attrs.HardwareAddr, vip.Prefix.Addr(), p.opts.Router)
-		dst, proto = allNodesMAC, unix.ETH_P_IPV6
+	ifi := &net.Interface{Index: attrs.Index, Name: attrs.Name, HardwareAddr: attrs.HardwareAddr}
+	v4 := vip.Prefix.Addr().Is4()
+	proto := unix.ETH_P_IPV6
+	if v4 {
+		proto = unix.ETH_P_ARP
 	}
+	var (
+		conn   *packet.Conn
+		router bool
+	)
+	err := p.inNS(func() error {
+		c, err := listen(ifi, proto)
+		if err != nil {
+			return fmt.Errorf("open packet socket: %w", err)
+		}
+		conn = c
+		if !v4 {
+			router = p.routerFlag(ifi.Name)
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("netlink: announce %s: %w", vip, err)
 	}
-	ifi := &net.Interface{Index: attrs.Index, Name: attrs.Name, HardwareAddr: attrs.HardwareAddr}
-	conn, err := p.listen(ifi, proto)
+	var (
+		frame []byte
+		dst   net.HardwareAddr
+	)
+	if v4 {
+		frame, err = garpFrame(attrs.HardwareAddr, vip.Prefix.Addr())
+		dst = ethernet.Broadcast
+	} else {
+		frame, err = unsolicitedNAFrame(attrs.HardwareAddr, vip.Prefix.Addr(), router)
+		dst = allNodesMAC
+	}
 	if err != nil {
-		return fmt.Errorf("netlink: announce %s: open packet socket: %w", vip, err)
+		conn.Close()
+		return fmt.Errorf("netlink: announce %s: %w", vip, err)
 	}
 	to := &packet.Addr{HardwareAddr: dst}
 	if dl, ok := ctx.Deadline(); ok {
@@ -358,6 +390,21 @@ func (p *Provider) announce(ctx context.Context, vip providers.VIP, link vnl.Lin
 	}
 	go p.runBurst(bctx, key, b, conn, frame, to, vip)
 	return nil
+}
+
+// routerFlag is the R flag for NAs sent on iface: Options.Router, else the
+// interface's IPv6 forwarding sysctl (false when it cannot be read). It must
+// run in the provider's namespace: /proc/sys/net follows the calling thread.
+func (p *Provider) routerFlag(iface string) bool {
+	if p.opts.Router != nil {
+		return *p.opts.Router
+	}
+	b, err := os.ReadFile("/proc/sys/net/ipv6/conf/" + iface + "/forwarding")
+	if err != nil {
+		p.log.Debug("ipv6 forwarding unknown", "iface", iface, "err", err)
+		return false
+	}
+	return strings.TrimSpace(string(b)) == "1"
 }
 
 // runBurst sends the remaining GARPCount-1 frames, GARPInterval apart (each
@@ -404,40 +451,38 @@ func (p *Provider) stopBurst(key string) {
 }
 
 // listen opens a send-only packet socket on ifi: bound to proto so the
-// kernel tags the frames correctly, with a filter that queues nothing. With
-// opts.NetNS the socket is made in that namespace, on a thread that is
-// thrown away afterwards (sockets stay in the namespace they were made in).
-func (p *Provider) listen(ifi *net.Interface, proto int) (*packet.Conn, error) {
+// kernel tags the frames correctly, with a filter that queues nothing.
+func listen(ifi *net.Interface, proto int) (*packet.Conn, error) {
 	drop, err := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
 	if err != nil {
 		return nil, err
 	}
-	cfg := &packet.Config{Filter: drop}
+	return packet.Listen(ifi, packet.Raw, proto, &packet.Config{Filter: drop})
+}
+
+// inNS runs fn in the provider's namespace: on the calling thread when
+// Options.NetNS is empty, else on a thread that enters opts.NetNS and is
+// thrown away afterwards (sockets stay in the namespace they were made in).
+func (p *Provider) inNS(fn func() error) error {
 	if p.opts.NetNS == "" {
-		return packet.Listen(ifi, packet.Raw, proto, cfg)
+		return fn()
 	}
-	type result struct {
-		c   *packet.Conn
-		err error
-	}
-	ch := make(chan result, 1)
+	errc := make(chan error, 1)
 	go func() {
 		// Never unlocked: the thread, switched to another namespace, exits
 		// with this goroutine instead of going back to the scheduler.
 		runtime.LockOSThread()
 		ns, err := netns.GetFromPath(p.opts.NetNS)
 		if err != nil {
-			ch <- result{err: err}
+			errc <- err
 			return
 		}
 		defer ns.Close()
 		if err := netns.Set(ns); err != nil {
-			ch <- result{err: fmt.Errorf("enter %s: %w", p.opts.NetNS, err)}
+			errc <- fmt.Errorf("enter %s: %w", p.opts.NetNS, err)
 			return
 		}
-		c, err := packet.Listen(ifi, packet.Raw, proto, cfg)
-		ch <- result{c, err}
+		errc <- fn()
 	}()
-	r := <-ch
-	return r.c, r.err
+	return <-errc
 }
