@@ -1,0 +1,191 @@
+package tencent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
+	vpc "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc/v20170312"
+
+	"github.com/vipd/vipd/providers"
+)
+
+func filter(name string, values ...string) *vpc.Filter {
+	return &vpc.Filter{Name: common.StringPtr(name), Values: common.StringPtrs(values)}
+}
+
+func (p *Provider) describeENIs(ctx context.Context, req *vpc.DescribeNetworkInterfacesRequest) ([]*vpc.NetworkInterface, error) {
+	var resp *vpc.DescribeNetworkInterfacesResponse
+	err := p.call(ctx, "DescribeNetworkInterfaces", func(c *vpc.Client) (err error) {
+		resp, err = c.DescribeNetworkInterfaces(req)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if resp.Response == nil {
+		return nil, nil
+	}
+	return resp.Response.NetworkInterfaceSet, nil
+}
+
+// eni returns our ENI: configured, or the primary ENI of our instance.
+func (p *Provider) eni(ctx context.Context) (string, error) {
+	p.mu.Lock()
+	id := p.eniID
+	p.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	inst, err := p.instance(ctx)
+	if err != nil {
+		return "", err
+	}
+	req := vpc.NewDescribeNetworkInterfacesRequest()
+	req.Filters = []*vpc.Filter{filter("attachment.instance-id", inst), filter("is-primary", "true")}
+	enis, err := p.describeENIs(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	for _, n := range enis {
+		if n.Primary != nil && *n.Primary {
+			id = deref(n.NetworkInterfaceId)
+		}
+	}
+	if id == "" {
+		return "", fmt.Errorf("tencent: no primary eni found for instance %s: set eni_id", inst)
+	}
+	p.mu.Lock()
+	p.eniID = id
+	p.mu.Unlock()
+	return id, nil
+}
+
+// holder returns the ENI holding ip as a secondary private address.
+func (p *Provider) holder(ctx context.Context, ip string) (*vpc.NetworkInterface, error) {
+	req := vpc.NewDescribeNetworkInterfacesRequest()
+	req.Filters = []*vpc.Filter{filter("address-ip", ip)}
+	enis, err := p.describeENIs(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	// address-ip matches suffixes for a single IP: check exactly.
+	for _, n := range enis {
+		for _, a := range n.PrivateIpAddressSet {
+			if deref(a.PrivateIpAddress) == ip {
+				return n, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// acquirePrivateIP migrates the address from its holder to our ENI
+// (MigratePrivateIpAddress, asynchronous: DescribeVpcTaskResult is polled
+// until SUCCESS or FAILED), or assigns it when nobody holds it.
+func (p *Provider) acquirePrivateIP(ctx context.Context, vip providers.VIP) error {
+	ours, err := p.eni(ctx)
+	if err != nil {
+		return err
+	}
+	ip := vip.Prefix.Addr().String()
+	h, err := p.holder(ctx, ip)
+	if err != nil {
+		return err
+	}
+	if h == nil {
+		req := vpc.NewAssignPrivateIpAddressesRequest()
+		req.NetworkInterfaceId = common.StringPtr(ours)
+		req.PrivateIpAddresses = []*vpc.PrivateIpAddressSpecification{{PrivateIpAddress: common.StringPtr(ip)}}
+		return p.write.Do(ctx, "AssignPrivateIpAddresses", []any{"eni", ours, "vip", ip}, func(ctx context.Context) error {
+			return p.call(ctx, "AssignPrivateIpAddresses", func(c *vpc.Client) error { _, err := c.AssignPrivateIpAddresses(req); return err })
+		})
+	}
+	src := deref(h.NetworkInterfaceId)
+	if src == ours {
+		return nil // already here: no write
+	}
+	if p.opts.SubnetID != "" && deref(h.SubnetId) != p.opts.SubnetID {
+		return fmt.Errorf("tencent: %s is held by %s in subnet %s, not subnet_id %s: MigratePrivateIpAddress needs one subnet",
+			ip, src, deref(h.SubnetId), p.opts.SubnetID)
+	}
+	req := vpc.NewMigratePrivateIpAddressRequest()
+	req.SourceNetworkInterfaceId, req.DestinationNetworkInterfaceId, req.PrivateIpAddress = common.StringPtr(src), common.StringPtr(ours), common.StringPtr(ip)
+	return p.write.Do(ctx, "MigratePrivateIpAddress", []any{"from", src, "to", ours, "vip", ip}, func(ctx context.Context) error {
+		var resp *vpc.MigratePrivateIpAddressResponse
+		err := p.call(ctx, "MigratePrivateIpAddress", func(c *vpc.Client) (err error) {
+			resp, err = c.MigratePrivateIpAddress(req)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if resp.Response == nil || deref(resp.Response.RequestId) == "" {
+			return errors.New("tencent: MigratePrivateIpAddress answered without RequestId: cannot follow the task")
+		}
+		return p.waitTask(ctx, "MigratePrivateIpAddress", deref(resp.Response.RequestId))
+	})
+}
+
+// waitTask polls DescribeVpcTaskResult (TaskId = the async call's
+// RequestId) with a bounded backoff until SUCCESS or FAILED.
+func (p *Provider) waitTask(ctx context.Context, action, taskID string) error {
+	wait := p.poll.Initial
+	var last error
+	for i := 0; i < p.poll.Attempts; i++ {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("tencent: %s task %s: %w", action, taskID, ctx.Err())
+		case <-t.C:
+		}
+		if wait *= 2; wait > p.poll.Max {
+			wait = p.poll.Max
+		}
+		resp := &taskResultResponse{BaseResponse: &tchttp.BaseResponse{}}
+		req := newTaskResultRequest(taskID)
+		err := p.call(ctx, "DescribeVpcTaskResult", func(c *vpc.Client) error { return c.Send(req, resp) })
+		if err != nil {
+			if !providers.IsRetryable(err) {
+				return err
+			}
+			last = err
+			continue
+		}
+		if resp.Response == nil {
+			continue
+		}
+		switch st := deref(resp.Response.Status); st {
+		case "SUCCESS":
+			return nil
+		case "FAILED":
+			// Retryable: the next attempt re-reads the holder and decides
+			// afresh (the failure may be a concurrent change).
+			return &providers.CallError{Provider: "tencent", Action: action, RequestID: taskID, Code: "TaskFailed", Retryable: true,
+				Err: fmt.Errorf("task %s failed: %s", taskID, deref(resp.Response.Output))}
+		}
+	}
+	return &providers.CallError{Provider: "tencent", Action: action, RequestID: taskID, Code: "TaskTimeout", Retryable: true,
+		Err: fmt.Errorf("task %s still running after %d polls (last poll error: %v)", taskID, p.poll.Attempts, last)}
+}
+
+// verifyPrivateIP: our ENI holds the address.
+func (p *Provider) verifyPrivateIP(ctx context.Context, vip providers.VIP) (providers.Ownership, error) {
+	ours, err := p.eni(ctx)
+	if err != nil {
+		return providers.Ownership{}, err
+	}
+	h, err := p.holder(ctx, vip.Prefix.Addr().String())
+	if err != nil {
+		return providers.Ownership{}, err
+	}
+	if h == nil {
+		return providers.Ownership{Detail: "private ip not assigned to any eni"}, nil
+	}
+	src := deref(h.NetworkInterfaceId)
+	return providers.Ownership{Here: src == ours, Owner: src, Detail: "private ip on " + src}, nil
+}

@@ -1,0 +1,287 @@
+package tencent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
+	vpc "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc/v20170312"
+
+	"github.com/vipd/vipd/providers"
+	"github.com/vipd/vipd/providers/aliyun"
+)
+
+// Modes of the tencent provider.
+const (
+	ModeHaVip     = "havip"
+	ModePrivateIP = "private-ip"
+	ModeRoute     = "route"
+)
+
+// DefaultMetadataEndpoint is the CVM instance metadata root.
+const DefaultMetadataEndpoint = "http://metadata.tencentyun.com/latest/meta-data/"
+
+// Options is the provider sub-config of an instance (configs schema
+// "provider:" with type tencent).
+type Options struct {
+	Mode              string   // havip | private-ip | route
+	Region            string   // default: metadata placement/region
+	InstanceID        string   // default: metadata instance-id
+	ENIID             string   // private-ip: our ENI (default: the primary ENI of instance_id); route: next hop is its primary IP
+	HaVipID           string   // havip
+	RouteTableIDs     []string // route: every table listed
+	SubnetID          string   // private-ip: the holder's ENI must be in this subnet
+	ManageAssociation bool     // havip: AssociateHaVipInstance when the drift range excludes us
+	Endpoint          string   // API endpoint override ("http://host:port" or host)
+	MetadataEndpoint  string   // default DefaultMetadataEndpoint
+	DryRun            bool
+	NoLocalAddress    bool
+
+	// TaskPoll bounds the polling of an asynchronous task (zero: defaults).
+	TaskPoll TaskPoll
+}
+
+// TaskPoll is the bounded backoff used to poll DescribeVpcTaskResult.
+type TaskPoll struct {
+	Initial  time.Duration // first wait (default 100ms)
+	Max      time.Duration // cap on one wait (default 2s)
+	Attempts int           // polls before giving up (default 20, ~30s)
+}
+
+func (t TaskPoll) withDefaults() TaskPoll {
+	if t.Initial <= 0 {
+		t.Initial = 100 * time.Millisecond
+	}
+	if t.Max <= 0 {
+		t.Max = 2 * time.Second
+	}
+	if t.Attempts <= 0 {
+		t.Attempts = 20
+	}
+	return t
+}
+
+// Validate checks what each mode needs.
+func (o Options) Validate() error {
+	switch o.Mode {
+	case ModeHaVip:
+		if o.HaVipID == "" {
+			return errors.New("tencent: mode havip needs havip_id")
+		}
+		if o.NoLocalAddress {
+			return errors.New("tencent: mode havip needs the VIP on the NIC (the HAVIP follows its GARP): no_local_address is not allowed")
+		}
+	case ModePrivateIP:
+	case ModeRoute:
+		if len(o.RouteTableIDs) == 0 {
+			return errors.New("tencent: mode route needs route_table_ids")
+		}
+	default:
+		return fmt.Errorf("tencent: unknown mode %q (havip, private-ip, route)", o.Mode)
+	}
+	return nil
+}
+
+// Provider moves a VIP on Tencent Cloud. It implements providers.Provider
+// and providers.Verifier.
+type Provider struct {
+	opts   Options
+	log    *slog.Logger
+	gate   *aliyun.Gate
+	client *vpc.Client
+	md     aliyun.Metadata
+	creds  *credentialSource
+	write  providers.Writer
+	poll   TaskPoll
+
+	mu         sync.Mutex
+	instanceID string
+	eniID      string
+	nextHopIP  string
+	associated bool
+}
+
+var (
+	_ providers.Provider = (*Provider)(nil)
+	_ providers.Verifier = (*Provider)(nil)
+)
+
+// New builds the provider. Credentials: TENCENTCLOUD_SECRET_ID /
+// TENCENTCLOUD_SECRET_KEY [/ TENCENTCLOUD_SESSION_TOKEN], else the CVM's CAM
+// role from instance metadata (renewed before it expires). Region and
+// instance id come from metadata when not configured. New makes no cloud API
+// call.
+func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	log = log.With("provider", "tencent")
+	mdBase := opts.MetadataEndpoint
+	if mdBase == "" {
+		mdBase = DefaultMetadataEndpoint
+	}
+	md := aliyun.Metadata{Base: mdBase, Timeout: 2 * time.Second}
+	p := &Provider{
+		opts:       opts,
+		log:        log,
+		gate:       aliyun.NewGate(nil),
+		md:         md,
+		creds:      &credentialSource{md: md, now: time.Now},
+		write:      providers.Writer{DryRun: opts.DryRun, Log: log},
+		poll:       opts.TaskPoll.withDefaults(),
+		instanceID: opts.InstanceID,
+		eniID:      opts.ENIID,
+	}
+	if c := credentialsFromEnv(); c != nil {
+		p.creds.cred = c
+	}
+	region := opts.Region
+	if region == "" {
+		r, err := md.Get(ctx, "placement/region")
+		if err != nil {
+			return nil, fmt.Errorf("tencent: region not configured: %w", err)
+		}
+		region = r
+	}
+	prof := profile.NewClientProfile()
+	prof.HttpProfile.ReqTimeout = 30 // seconds; each call is also bound to its ctx
+	prof.Language = "en-US"
+	if opts.Endpoint != "" {
+		prof.HttpProfile.Scheme, prof.HttpProfile.Endpoint = aliyun.SplitEndpoint(opts.Endpoint)
+	}
+	c, err := vpc.NewClient(common.NewCredential("", ""), region, prof)
+	if err != nil {
+		return nil, fmt.Errorf("tencent: vpc client: %w", err)
+	}
+	c.WithHttpTransport(p.gate) // the SDK of this version never retries by itself
+	p.client = c
+	return p, nil
+}
+
+// Name implements providers.Provider.
+func (p *Provider) Name() string { return "tencent/" + p.opts.Mode }
+
+// Acquire makes one attempt to point the VIP at this instance; it makes no
+// write call when the cloud already points it here.
+func (p *Provider) Acquire(ctx context.Context, vip providers.VIP) error {
+	switch p.opts.Mode {
+	case ModeHaVip:
+		return p.ensureAssociated(ctx)
+	case ModePrivateIP:
+		return p.acquirePrivateIP(ctx, vip)
+	case ModeRoute:
+		return p.acquireRoute(ctx, vip)
+	}
+	return fmt.Errorf("tencent: unknown mode %q", p.opts.Mode)
+}
+
+// Release makes no cloud call: the next master takes the VIP over (HAVIP by
+// its GARP, private-ip and route by its own Acquire). Moving it away here
+// would only open a window with no owner at all.
+func (p *Provider) Release(ctx context.Context, vip providers.VIP) error { return nil }
+
+// Verify reads where the VIP points at the cloud.
+func (p *Provider) Verify(ctx context.Context, vip providers.VIP) (providers.Ownership, error) {
+	switch p.opts.Mode {
+	case ModeHaVip:
+		return p.verifyHaVip(ctx)
+	case ModePrivateIP:
+		return p.verifyPrivateIP(ctx, vip)
+	case ModeRoute:
+		return p.verifyRoute(ctx, vip)
+	}
+	return providers.Ownership{}, fmt.Errorf("tencent: unknown mode %q", p.opts.Mode)
+}
+
+// call runs one SDK call through the gate with a current credential and
+// maps its error.
+func (p *Provider) call(ctx context.Context, action string, fn func(c *vpc.Client) error) error {
+	cred, err := p.creds.get(ctx)
+	if err != nil {
+		return &providers.CallError{Provider: "tencent", Action: action, Code: "NoCredentials", Err: err}
+	}
+	status, err := p.gate.Do(ctx, func() error {
+		p.client.WithCredential(cred)
+		return fn(p.client)
+	})
+	if err == nil {
+		return nil
+	}
+	return callError(ctx, action, status, err)
+}
+
+// callError maps an SDK error to *providers.CallError.
+func callError(ctx context.Context, action string, status int, err error) error {
+	ce := &providers.CallError{Provider: "tencent", Action: action, HTTPCode: status, Err: err}
+	var te *tcerr.TencentCloudSDKError
+	if !errors.As(err, &te) {
+		ce.Retryable = aliyun.TransientHTTP(status, err)
+		return ce
+	}
+	ce.Code, ce.RequestID, ce.Err = te.Code, te.RequestId, errors.New(te.Message)
+	switch te.Code {
+	case "ClientError.NetworkError":
+		// The SDK flattens the transport error to a string: recover the
+		// context's verdict (deadline: retry; cancelled: stop).
+		if cerr := ctx.Err(); cerr != nil {
+			ce.Err = fmt.Errorf("%s: %w", te.Message, cerr)
+			ce.Retryable = errors.Is(cerr, context.DeadlineExceeded)
+		} else {
+			ce.Retryable = true
+		}
+	case "ClientError.HttpStatusCodeError":
+		ce.Err = fmt.Errorf("http status %d", status)
+		ce.Retryable = aliyun.TransientHTTP(status, nil)
+	default:
+		ce.Retryable = retryableCode(te.Code)
+	}
+	return ce
+}
+
+// retryableCode: throttling, internal errors, and resources busy with
+// another operation.
+func retryableCode(code string) bool {
+	return strings.HasPrefix(code, "RequestLimitExceeded") ||
+		strings.HasPrefix(code, "InternalError") ||
+		code == "ResourceUnavailable" ||
+		strings.Contains(code, "InProgress") || strings.Contains(code, "Locked") ||
+		strings.HasSuffix(code, "Conflict")
+}
+
+func (p *Provider) instance(ctx context.Context) (string, error) {
+	p.mu.Lock()
+	id := p.instanceID
+	p.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	id, err := p.md.Get(ctx, "instance-id")
+	if err != nil {
+		return "", fmt.Errorf("tencent: instance id: %w", err)
+	}
+	p.mu.Lock()
+	p.instanceID = id
+	p.mu.Unlock()
+	return id, nil
+}
+
+// hostCIDR is the VIP as a host route.
+func hostCIDR(vip providers.VIP) string {
+	a := vip.Prefix.Addr()
+	return netip.PrefixFrom(a, a.BitLen()).String()
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
