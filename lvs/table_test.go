@@ -36,8 +36,8 @@ func svc(addr netip.AddrPort, sched string, reals ...RealState) ServiceState {
 
 type step struct {
 	name    string
-	restart bool                                          // a new Reconciler over the same table (vipd restarted)
-	behind  func(h ipvsHandle) error                      // a change made behind vipd's back first
+	restart bool                                           // a new Reconciler over the same table (vipd restarted)
+	behind  func(h ipvsHandle) error                       // a change made behind vipd's back first
 	op      func(ctx context.Context, r *Reconciler) error // default: Reconcile(desired)
 	desired []ServiceState
 	wantErr bool
