@@ -1,11 +1,16 @@
 // Package netlink implements the on-prem VIP provider: it adds the VIP to a
-// local interface over rtnetlink and announces it with gratuitous ARP (IPv4)
-// or unsolicited neighbour advertisements (IPv6), as keepalived does.
+// local interface over rtnetlink and announces it as keepalived does, with
+// gratuitous ARP (IPv4: broadcast ARP request, sender = target = VIP) or
+// unsolicited neighbour advertisements (IPv6: to ff02::1, hop limit 255,
+// Override set, Solicited clear, target link-layer address option).
 //
 // Invariants: Acquire, Release and Cleanup are idempotent (an address already
 // present is not added again, an absent one is not an error); the first
-// announcement is sent before Acquire returns and the rest of the burst by a
-// goroutine the Provider owns, stopped by Release of that VIP or by Close;
-// packet building is pure (frame.go) and the only OS-specific code lives in
-// _linux.go files.
+// announcement is sent before Acquire/Announce returns and the rest of the
+// burst by a goroutine the Provider owns, stopped by Release or Cleanup of
+// that VIP or by Close, which waits for it; packet building is pure
+// (frame.go). The Provider works in the namespace of the thread that first
+// calls it (a normal process: its own), or in Options.NetNS, where its
+// rtnetlink handle and packet sockets are created. Only _linux.go files
+// touch the kernel; elsewhere every call fails.
 package netlink
