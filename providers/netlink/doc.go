@@ -9,8 +9,9 @@
 // announcement is sent before Acquire/Announce returns and the rest of the
 // burst by a goroutine the Provider owns, stopped by Release or Cleanup of
 // that VIP or by Close, which waits for it; packet building is pure
-// (frame.go). The Provider works in the namespace of the thread that first
-// calls it (a normal process: its own), or in Options.NetNS, where its
-// rtnetlink handle and packet sockets are created. Only _linux.go files
+// (frame.go). With Options.NetNS empty the Provider works in its callers'
+// namespace (a normal process: its own): the rtnetlink handle is made on the
+// first call, packet sockets on each announcing call. With Options.NetNS both
+// are made in that namespace, whatever thread calls. Only _linux.go files
 // touch the kernel; elsewhere every call fails.
 package netlink
