@@ -3,16 +3,22 @@
 package vrrp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,8 +28,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// skipUnlessRoot skips tests that need network namespaces and raw sockets.
-func skipUnlessRoot(t *testing.T) {
+// skipUnlessNetns skips tests that need network namespaces and raw sockets.
+func skipUnlessNetns(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: creates network namespaces and raw sockets")
@@ -33,7 +39,7 @@ func skipUnlessRoot(t *testing.T) {
 	}
 }
 
-func run(t *testing.T, args ...string) {
+func mustRun(t *testing.T, args ...string) {
 	t.Helper()
 	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
@@ -75,7 +81,7 @@ type testLink struct {
 
 func newTestLink(t *testing.T) *testLink {
 	t.Helper()
-	skipUnlessRoot(t)
+	skipUnlessNetns(t)
 	id := rand.IntN(1 << 20)
 	l := &testLink{
 		ns:       [2]string{fmt.Sprintf("vw-c1-%d", id), fmt.Sprintf("vw-c2-%d", id)},
@@ -85,18 +91,18 @@ func newTestLink(t *testing.T) *testLink {
 		ll:       [2]netip.Addr{netip.MustParseAddr("fe80::a"), netip.MustParseAddr("fe80::b")},
 	}
 	for _, ns := range l.ns {
-		run(t, "ip", "netns", "add", ns)
+		mustRun(t, "ip", "netns", "add", ns)
 		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
 	}
-	run(t, "ip", "link", "add", l.vethName[0], "netns", l.ns[0], "type", "veth", "peer", "name", l.vethName[1], "netns", l.ns[1])
+	mustRun(t, "ip", "link", "add", l.vethName[0], "netns", l.ns[0], "type", "veth", "peer", "name", l.vethName[1], "netns", l.ns[1])
 	for i, ns := range l.ns {
 		dev := l.vethName[i]
-		run(t, "ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
-		run(t, "ip", "-n", ns, "link", "set", "lo", "up")
-		run(t, "ip", "-n", ns, "addr", "add", l.v4[i].String()+"/24", "dev", dev)
-		run(t, "ip", "-n", ns, "addr", "add", l.v6[i].String()+"/64", "dev", dev, "nodad")
-		run(t, "ip", "-n", ns, "addr", "add", l.ll[i].String()+"/64", "dev", dev, "nodad")
-		run(t, "ip", "-n", ns, "link", "set", dev, "up")
+		mustRun(t, "ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+		mustRun(t, "ip", "-n", ns, "link", "set", "lo", "up")
+		mustRun(t, "ip", "-n", ns, "addr", "add", l.v4[i].String()+"/24", "dev", dev)
+		mustRun(t, "ip", "-n", ns, "addr", "add", l.v6[i].String()+"/64", "dev", dev, "nodad")
+		mustRun(t, "ip", "-n", ns, "addr", "add", l.ll[i].String()+"/64", "dev", dev, "nodad")
+		mustRun(t, "ip", "-n", ns, "link", "set", dev, "up")
 		err := inNetns(ns, func() error {
 			ifi, err := net.InterfaceByName(dev)
 			if err != nil {
@@ -404,5 +410,261 @@ func TestSendRejects(t *testing.T) {
 				t.Error("Send succeeded, want an error")
 			}
 		})
+	}
+}
+
+// TestMuxOverRawConn runs a Mux on a real Conn: unicast and multicast
+// adverts reach the registered instance, the rest is counted.
+func TestMuxOverRawConn(t *testing.T) {
+	l := newTestLink(t)
+	s4, r4 := l.listen(t, 0, 4), l.listen(t, 1, 4)
+	if err := r4.JoinGroup(l.ifIndex[1]); err != nil {
+		t.Fatal(err)
+	}
+	var drops Counters
+	m := NewMux(r4, &drops, slog.New(slog.DiscardHandler))
+	got := make(chan Packet, 8)
+	m.Register(l.ifIndex[1], 1, 4, func(p Packet) {
+		select {
+		case got <- p:
+		default:
+		}
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+
+	a := Advert{Version: 3, VRID: 1, Priority: 100, AdvertInterval: time.Second, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.100")}}
+	unknown := a
+	unknown.VRID = 2
+	for _, s := range []struct {
+		dst netip.Addr
+		a   Advert
+	}{{l.v4[1], a}, {MulticastIPv4, a}, {l.v4[1], unknown}} {
+		if err := s4.Send(t.Context(), l.ifIndex[0], l.v4[0], s.dst, s.a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := Marshal(a, l.v4[0], MulticastIPv4)
+	l.plainSend(t, 0, l.v4[0], MulticastIPv4, 1, b)
+
+	for _, dst := range []netip.Addr{l.v4[1], MulticastIPv4} {
+		select {
+		case p := <-got:
+			if p.Dst != dst || p.Advert.VRID != 1 {
+				t.Errorf("delivered %v vrid %d, want %v vrid 1", p.Dst, p.Advert.VRID, dst)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("no packet to %v delivered", dst)
+		}
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for drops.Get(DropVRIDUnknown) != 1 || drops.Get(DropTTL) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("drops = %v, want vrid_unknown 1 and ttl 1", drops.Snapshot())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// lockedBuffer collects a process's output for concurrent reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// keepalivedLiveConf has one instance per wire variant; all are masters
+// sending unicast to side 2 of the testLink.
+const keepalivedLiveConf = `
+global_defs {
+	router_id vw-live
+}
+vrrp_instance VW_V2 {
+	version 2
+	state MASTER
+	interface vw-v1
+	virtual_router_id 21
+	priority 100
+	advert_int 1
+	authentication {
+		auth_type PASS
+		auth_pass s3cr3t
+	}
+	unicast_src_ip 192.0.2.1
+	unicast_peer {
+		192.0.2.2
+	}
+	virtual_ipaddress {
+		192.0.2.100/24
+	}
+}
+vrrp_instance VW_V3_4 {
+	version 3
+	state MASTER
+	interface vw-v1
+	virtual_router_id 31
+	priority 100
+	advert_int 0.5
+	unicast_src_ip 192.0.2.1
+	unicast_peer {
+		192.0.2.2
+	}
+	virtual_ipaddress {
+		192.0.2.110/24
+		192.0.2.111/24
+	}
+}
+vrrp_instance VW_V3_6 {
+	version 3
+	state MASTER
+	interface vw-v1
+	virtual_router_id 61
+	priority 100
+	advert_int 0.5
+	unicast_src_ip 2001:db8::1
+	unicast_peer {
+		2001:db8::2
+	}
+	virtual_ipaddress {
+		2001:db8::100/64
+	}
+}
+`
+
+// TestKeepalivedLive runs keepalived as master in side 1: our Conn must
+// accept its adverts, and keepalived must accept ours (a higher priority
+// makes it log "Entering BACKUP STATE" for each instance).
+func TestKeepalivedLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs keepalived for several seconds; skipped with -short")
+	}
+	skipUnlessNetns(t)
+	bin, err := exec.LookPath("keepalived")
+	if err != nil {
+		t.Skip("keepalived not installed")
+	}
+	l := newTestLink(t)
+	r4, r6 := l.listen(t, 1, 4), l.listen(t, 1, 6)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "keepalived.conf")
+	if err := os.WriteFile(conf, []byte(keepalivedLiveConf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out lockedBuffer
+	// Started from a thread inside the namespace (not via "ip netns exec",
+	// which forks), so cmd.Process is keepalived itself.
+	cmd := exec.Command(bin, "-n", "-l", "-D", "-P", "-f", conf,
+		"-p", filepath.Join(dir, "keepalived.pid"), "-r", filepath.Join(dir, "vrrp.pid"))
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := inNetns(l.ns[0], cmd.Start); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// SIGTERM lets keepalived stop its VRRP child; if it hangs, kill
+		// the child through its pid file, then keepalived.
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		waited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(10 * time.Second):
+			if b, err := os.ReadFile(filepath.Join(dir, "vrrp.pid")); err == nil {
+				if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+			_ = cmd.Process.Kill()
+			<-waited
+		}
+		if t.Failed() {
+			t.Logf("keepalived output:\n%s", out.String())
+		}
+	})
+
+	// 1. keepalived -> us: every instance's adverts decode.
+	type inst struct {
+		name string
+		c    Conn
+		src  netip.Addr
+		dst  netip.Addr
+		a    Advert
+	}
+	insts := map[uint8]inst{
+		21: {"VW_V2", r4, l.v4[1], l.v4[0], Advert{Version: 2, VRID: 21, Priority: 200, AdvertInterval: time.Second,
+			AuthType: AuthTypeSimple, AuthData: AuthPassword("s3cr3t"), Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.100")}}},
+		31: {"VW_V3_4", r4, l.v4[1], l.v4[0], Advert{Version: 3, VRID: 31, Priority: 200, AdvertInterval: 500 * time.Millisecond,
+			Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.110"), netip.MustParseAddr("192.0.2.111")}}},
+		61: {"VW_V3_6", r6, l.v6[1], l.v6[0], Advert{Version: 3, VRID: 61, Priority: 200, AdvertInterval: 500 * time.Millisecond,
+			Addrs: []netip.Addr{netip.MustParseAddr("2001:db8::100")}}},
+	}
+	seen := map[uint8]bool{}
+	deadline := time.Now().Add(15 * time.Second) // keepalived becomes master after ~3 intervals
+	for i := 0; len(seen) < len(insts) && time.Now().Before(deadline); i++ {
+		c := []Conn{r4, r6}[i%2]
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		p, err := c.Recv(ctx)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Recv from keepalived: %v", err)
+		}
+		in, ok := insts[p.Advert.VRID]
+		if !ok {
+			t.Fatalf("unexpected VRID %d", p.Advert.VRID)
+		}
+		want := in.a
+		want.Priority, want.Checksum = 100, p.Advert.Checksum
+		if diff := cmp.Diff(want, p.Advert, addrComparer); diff != "" {
+			t.Errorf("advert from keepalived (-want +got):\n%s", diff)
+		}
+		seen[p.Advert.VRID] = true
+	}
+	if len(seen) != 3 {
+		t.Fatalf("adverts seen for VRIDs %v, want 21, 31 and 61", seen)
+	}
+
+	// 2. us -> keepalived: our higher priority must demote every instance.
+	mark := len(out.String())
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		for _, in := range insts {
+			if err := in.c.Send(t.Context(), l.ifIndex[1], in.src, in.dst, in.a); err != nil {
+				t.Fatalf("Send %s: %v", in.name, err)
+			}
+		}
+		log := out.String()[mark:]
+		demoted := 0
+		for _, in := range insts {
+			if strings.Contains(log, "("+in.name+") Entering BACKUP STATE") {
+				demoted++
+			}
+		}
+		if demoted == len(insts) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("keepalived did not enter BACKUP for all instances; log since our adverts:\n%s", log)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -15,22 +15,22 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// recvResult is one scripted Recv outcome of fakeConn.
-type recvResult struct {
+// muxRecv is one scripted Recv outcome of muxFakeConn.
+type muxRecv struct {
 	p   Packet
 	err error
 }
 
-// fakeConn replays scripted Recv results; once they are used up and the
+// muxFakeConn replays scripted Recv results; once they are used up and the
 // script is closed, Recv fails with net.ErrClosed.
-type fakeConn struct{ in chan recvResult }
+type muxFakeConn struct{ in chan muxRecv }
 
-var _ Conn = (*fakeConn)(nil)
+var _ Conn = (*muxFakeConn)(nil)
 
-func (f *fakeConn) Send(context.Context, int, netip.Addr, netip.Addr, Advert) error { return nil }
-func (f *fakeConn) JoinGroup(int) error                                             { return nil }
-func (f *fakeConn) Close() error                                                    { return nil }
-func (f *fakeConn) Recv(ctx context.Context) (Packet, error) {
+func (f *muxFakeConn) Send(context.Context, int, netip.Addr, netip.Addr, Advert) error { return nil }
+func (f *muxFakeConn) JoinGroup(int) error                                             { return nil }
+func (f *muxFakeConn) Close() error                                                    { return nil }
+func (f *muxFakeConn) Recv(ctx context.Context) (Packet, error) {
 	select {
 	case <-ctx.Done():
 		return Packet{}, ctx.Err()
@@ -42,20 +42,20 @@ func (f *fakeConn) Recv(ctx context.Context) (Packet, error) {
 	}
 }
 
-func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-func pkt(src string, ifIndex int, vrid uint8) Packet {
+func muxPkt(src string, ifIndex int, vrid uint8) Packet {
 	return Packet{Src: netip.MustParseAddr(src), IfIndex: ifIndex, TTL: 255,
 		Advert: Advert{Version: 3, VRID: vrid, Priority: 100, AdvertInterval: time.Second}}
 }
 
-// recorder collects delivered packets per handler name.
-type recorder struct {
+// muxRecorder collects delivered packets per handler name.
+type muxRecorder struct {
 	mu  sync.Mutex
 	got map[string][]Packet
 }
 
-func (r *recorder) handler(name string) func(Packet) {
+func (r *muxRecorder) handler(name string) func(Packet) {
 	return func(p Packet) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -63,9 +63,9 @@ func (r *recorder) handler(name string) func(Packet) {
 	}
 }
 
-// runScript runs a Mux over the scripted results until the script is
+// runMuxScript runs a Mux over the scripted results until the script is
 // exhausted (Run returns the net.ErrClosed error).
-func runScript(t *testing.T, m *Mux, f *fakeConn, results []recvResult) {
+func runMuxScript(t *testing.T, m *Mux, f *muxFakeConn, results []muxRecv) {
 	t.Helper()
 	for _, r := range results {
 		f.in <- r
@@ -79,10 +79,10 @@ func runScript(t *testing.T, m *Mux, f *fakeConn, results []recvResult) {
 }
 
 func TestMuxDispatch(t *testing.T) {
-	f := &fakeConn{in: make(chan recvResult, 32)}
+	f := &muxFakeConn{in: make(chan muxRecv, 32)}
 	var c Counters
-	m := NewMux(f, &c, discard())
-	rec := &recorder{got: map[string][]Packet{}}
+	m := NewMux(f, &c, discardLogger())
+	rec := &muxRecorder{got: map[string][]Packet{}}
 	m.Register(1, 10, 4, rec.handler("v4-if1-vrid10"))
 	m.Register(2, 10, 4, rec.handler("v4-if2-vrid10"))
 	m.Register(1, 10, 6, rec.handler("v6-if1-vrid10"))
@@ -92,21 +92,21 @@ func TestMuxDispatch(t *testing.T) {
 	unreg()
 	unreg() // twice is fine
 
-	a, b := pkt("192.0.2.1", 1, 10), pkt("192.0.2.1", 2, 10)
-	v6 := pkt("fe80::1", 1, 10)
-	mapped := pkt("::ffff:192.0.2.9", 1, 10)
-	any1, any2, exact3 := pkt("192.0.2.2", 1, 20), pkt("192.0.2.2", 7, 20), pkt("192.0.2.2", 3, 20)
-	results := []recvResult{
+	a, b := muxPkt("192.0.2.1", 1, 10), muxPkt("192.0.2.1", 2, 10)
+	v6 := muxPkt("fe80::1", 1, 10)
+	mapped := muxPkt("::ffff:192.0.2.9", 1, 10)
+	any1, any2, exact3 := muxPkt("192.0.2.2", 1, 20), muxPkt("192.0.2.2", 7, 20), muxPkt("192.0.2.2", 3, 20)
+	results := []muxRecv{
 		{p: a}, {p: b}, {p: v6}, {p: mapped}, {p: any1}, {p: any2}, {p: exact3},
-		{p: pkt("192.0.2.1", 1, 30)},   // unregistered: vrid_unknown
-		{p: pkt("192.0.2.1", 3, 10)},   // vrid 10 not on if 3: vrid_unknown
-		{p: pkt("2001:db8::1", 2, 10)}, // vrid 10 on if 2 is v4 only: vrid_unknown
-		{p: pkt("192.0.2.1", 1, 10), err: &DropError{Reason: DropTTL}},
+		{p: muxPkt("192.0.2.1", 1, 30)},   // unregistered: vrid_unknown
+		{p: muxPkt("192.0.2.1", 3, 10)},   // vrid 10 not on if 3: vrid_unknown
+		{p: muxPkt("2001:db8::1", 2, 10)}, // vrid 10 on if 2 is v4 only: vrid_unknown
+		{p: muxPkt("192.0.2.1", 1, 10), err: &DropError{Reason: DropTTL}},
 		{err: dropf(DropChecksum, "x")},
 		{err: fmt.Errorf("wrapped: %w", &DropError{Reason: DropMalformed})},
 		{err: io.ErrUnexpectedEOF}, // transient: logged, retried
 	}
-	runScript(t, m, f, results)
+	runMuxScript(t, m, f, results)
 
 	want := map[string][]Packet{
 		"v4-if1-vrid10": {a, mapped},
@@ -127,15 +127,15 @@ func TestMuxDispatch(t *testing.T) {
 }
 
 func TestMuxReplaceRegistration(t *testing.T) {
-	f := &fakeConn{in: make(chan recvResult, 8)}
+	f := &muxFakeConn{in: make(chan muxRecv, 8)}
 	var c Counters
-	m := NewMux(f, &c, discard())
-	rec := &recorder{got: map[string][]Packet{}}
+	m := NewMux(f, &c, discardLogger())
+	rec := &muxRecorder{got: map[string][]Packet{}}
 	unregOld := m.Register(1, 5, 4, rec.handler("old"))
 	m.Register(1, 5, 4, rec.handler("new"))
 	unregOld() // must not remove the newer registration
-	p := pkt("192.0.2.1", 1, 5)
-	runScript(t, m, f, []recvResult{{p: p}})
+	p := muxPkt("192.0.2.1", 1, 5)
+	runMuxScript(t, m, f, []muxRecv{{p: p}})
 	if diff := cmp.Diff(map[string][]Packet{"new": {p}}, rec.got, addrComparer); diff != "" {
 		t.Errorf("delivered (-want +got):\n%s", diff)
 	}
@@ -143,7 +143,7 @@ func TestMuxReplaceRegistration(t *testing.T) {
 
 func TestMuxRunStops(t *testing.T) {
 	t.Run("context", func(t *testing.T) {
-		m := NewMux(&fakeConn{in: make(chan recvResult)}, nil, discard())
+		m := NewMux(&muxFakeConn{in: make(chan muxRecv)}, nil, discardLogger())
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
 		go func() { done <- m.Run(ctx) }()
@@ -158,11 +158,11 @@ func TestMuxRunStops(t *testing.T) {
 		}
 	})
 	t.Run("persistent errors", func(t *testing.T) {
-		f := &fakeConn{in: make(chan recvResult, maxRecvErrors)}
+		f := &muxFakeConn{in: make(chan muxRecv, maxRecvErrors)}
 		for range maxRecvErrors {
-			f.in <- recvResult{err: io.ErrUnexpectedEOF}
+			f.in <- muxRecv{err: io.ErrUnexpectedEOF}
 		}
-		m := NewMux(f, nil, discard())
+		m := NewMux(f, nil, discardLogger())
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		defer cancel()
 		if err := m.Run(ctx); !errors.Is(err, io.ErrUnexpectedEOF) {
