@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -686,5 +687,47 @@ func TestDefaultNamespace(t *testing.T) {
 	}
 	if got := addrs(t, a); len(got) != 0 {
 		t.Errorf("addresses after Release = %v, want none", got)
+	}
+}
+
+// TestConcurrentVIPs acquires several VIPs at once (run with -race) and
+// checks Close stops every burst promptly and leaves the addresses.
+func TestConcurrentVIPs(t *testing.T) {
+	a, _ := setupPair(t)
+	p, _ := newProvider(t, Options{GARPCount: 1000, GARPInterval: 10 * time.Millisecond, NetNS: a.ns})
+	var (
+		wg   sync.WaitGroup
+		want []string
+	)
+	errs := make(chan error, 8)
+	for i := range 8 {
+		vip := providers.VIP{Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(100 + i)}), 24), Interface: a.name}
+		want = append(want, vip.Prefix.String())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- p.Acquire(context.Background(), vip)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("Acquire: %v", err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("Close took %v, want prompt", el)
+	}
+	got := addrs(t, a)
+	slices.Sort(got)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("addresses after Close (-want +got):\n%s", diff)
 	}
 }
