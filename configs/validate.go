@@ -64,6 +64,9 @@ var (
 // every problem, or nil.
 func (c *Config) Validate(sys System) error {
 	v := &validator{sys: sys}
+	if len(c.Instances) == 0 && len(c.VirtualServers) == 0 {
+		v.add("instances", "none configured (and no virtual_servers): nothing to do")
+	}
 	v.global(c)
 	scripts := v.scripts(c.Scripts)
 	instFamily := v.instances(c, scripts)

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vipd/vipd/cmd/vipd/internal/agent"
+	"github.com/vipd/vipd/configs"
+)
+
+const defaultConfigPath = "/etc/vipd/vipd.yaml"
+
+func newRunCmd(e *env) *cobra.Command {
+	var path, logFormat, logLevel string
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the agent until SIGINT/SIGTERM",
+		Long: `Run loads the configuration (file and VIPD_* environment variables),
+validates it against this host and runs the agent. On SIGINT or SIGTERM it
+releases its VIPs and exits.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := configs.Load(path, e.environ)
+			if err != nil {
+				return err
+			}
+			if logFormat != "" {
+				cfg.Global.LogFormat = logFormat
+			}
+			if logLevel != "" {
+				cfg.Global.LogLevel = logLevel
+			}
+			if err := cfg.Validate(configs.HostSystem{}); err != nil {
+				return fmt.Errorf("invalid configuration %s:\n%w", path, err)
+			}
+			log, err := newLogger(e.stderr, cfg.Global.LogFormat, cfg.Global.LogLevel)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			log.Info("starting", "version", versionString(), "config", path, "instances", len(cfg.Instances))
+			if err := agent.Run(ctx, cfg, log); err != nil && !errors.Is(err, context.Canceled) {
+				return err
+			}
+			log.Info("stopped")
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&path, "config", "c", defaultConfigPath, `configuration file ("" for environment only)`)
+	cmd.Flags().StringVar(&logFormat, "log-format", "", "text or json (overrides global.log_format)")
+	cmd.Flags().StringVar(&logLevel, "log-level", "", "debug, info, warn or error (overrides global.log_level)")
+	return cmd
+}
+
+// newLogger builds the agent's logger.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
+}
