@@ -117,7 +117,7 @@ type RouterStatus struct {
 	SyncGroup      string
 	Tracks         []TrackStatus // sorted by name
 	// QueueFull counts packets Deliver dropped because the inbox was full
-	// (also counted in Drops under DropUnknown).
+	// (also counted in Drops under DropQueueFull).
 	QueueFull int64
 	Drops     map[string]int64 // Counters.Snapshot
 }
@@ -197,7 +197,7 @@ func NewRouter(cfg Config, conn Conn, hooks Hooks, counters *Counters, log *slog
 		conn:     conn,
 		hooks:    hooks,
 		counters: counters,
-		log:      log.With("vrid", int(cfg.VRID), "instance", cfg.Name),
+		log:      log.With("vrid", int(cfg.VRID)),
 		clk:      clk,
 		vips:     sortedAddrs(cfg.VIPs),
 		inbox:    make(chan Packet, inboxSize),
@@ -225,7 +225,7 @@ func NewRouter(cfg Config, conn Conn, hooks Hooks, counters *Counters, log *slog
 func (r *Router) Config() Config { return r.cfg }
 
 // Deliver hands a received packet to the Router. It never blocks: when the
-// inbox is full the packet is dropped and counted (DropUnknown and
+// inbox is full the packet is dropped and counted (DropQueueFull and
 // RouterStatus.QueueFull). Packets delivered before Run starts are kept up
 // to the inbox size.
 func (r *Router) Deliver(p Packet) {
@@ -233,7 +233,7 @@ func (r *Router) Deliver(p Packet) {
 	case r.inbox <- p:
 	default:
 		r.queueFull.Add(1)
-		r.counters.Inc(DropUnknown)
+		r.counters.Inc(DropQueueFull)
 	}
 }
 
@@ -405,7 +405,7 @@ func (r *Router) accept(p Packet) (DropReason, bool) {
 	// RFC 5798 §7.1: the address list must match ours unless the sender is
 	// the address owner.
 	if a.Priority != PriorityOwner && !slices.Equal(sortedAddrs(a.Addrs), r.vips) {
-		r.log.Warn("address list mismatch", "peer", src, "err", fmt.Sprintf("got %v, want %v", a.Addrs, r.cfg.VIPs))
+		r.log.Warn("address list mismatch", "peer", src, "err", fmt.Errorf("got %v, want %v", a.Addrs, r.cfg.VIPs))
 		return DropAddrCount, false
 	}
 	return 0, true

@@ -933,7 +933,7 @@ func TestDeliverNeverBlocks(t *testing.T) {
 	if got := r.Status().QueueFull; got != 36 {
 		t.Errorf("QueueFull = %d, want 36", got)
 	}
-	if got := counters.Get(vrrp.DropUnknown); got != 36 {
+	if got := counters.Get(vrrp.DropQueueFull); got != 36 {
 		t.Errorf("counted %d drops, want 36", got)
 	}
 }
