@@ -32,7 +32,7 @@ var testVIP = providers.VIP{Prefix: netip.MustParsePrefix("192.0.2.100/24"), Int
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // setup starts the emulator and builds a provider pointed at it.
-func setup(t *testing.T, opts Options, prep func(*fakeCloud)) (*Provider, *cloudtest.Server, *fakeCloud) {
+func setup(t testing.TB, opts Options, prep func(*fakeCloud)) (*Provider, *cloudtest.Server, *fakeCloud) {
 	t.Helper()
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", testAK)
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret")

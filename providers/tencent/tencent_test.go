@@ -46,7 +46,7 @@ func pair(f *fakeCloud) {
 	f.havip = fakeHaVip{id: havipID, instance: peerInst, eni: peerENI}
 }
 
-func setup(t *testing.T, opts Options, prep func(*fakeCloud)) (*Provider, *cloudtest.Server, *fakeCloud) {
+func setup(t testing.TB, opts Options, prep func(*fakeCloud)) (*Provider, *cloudtest.Server, *fakeCloud) {
 	t.Helper()
 	t.Setenv("TENCENTCLOUD_SECRET_ID", testID)
 	t.Setenv("TENCENTCLOUD_SECRET_KEY", "secret")
