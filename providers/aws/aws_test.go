@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/vipd/vipd/providers"
 	"github.com/vipd/vipd/providers/aws/awstest"
@@ -359,8 +360,12 @@ func TestRouteTable(t *testing.T) {
 				t.Fatalf("Acquire: %v", err)
 			}
 			reqs := e.ec2.Requests()
-			if diff := cmp.Diff(tt.wantActions, actionsOf(reqs)); diff != "" {
+			// The writes to different tables run concurrently: order-free.
+			if diff := cmp.Diff(tt.wantActions, actionsOf(reqs), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 				t.Errorf("actions (-want +got):\n%s", diff)
+			}
+			if reqs[0].Action != "DescribeRouteTables" {
+				t.Errorf("first action %s, want the read DescribeRouteTables", reqs[0].Action)
 			}
 			if diff := cmp.Diff(map[string]string{"RouteTableId.1": "rtb-1", "RouteTableId.2": "rtb-2"},
 				params(t, reqs, "DescribeRouteTables", 0, "RouteTableId.1", "RouteTableId.2")); diff != "" {
@@ -372,7 +377,8 @@ func TestRouteTable(t *testing.T) {
 					got = append(got, params(t, reqs[i:], r.Action, 0, "RouteTableId", "DestinationCidrBlock", "NetworkInterfaceId"))
 				}
 			}
-			if diff := cmp.Diff(tt.wantParams, got); diff != "" {
+			byTable := cmpopts.SortSlices(func(a, b map[string]string) bool { return a["RouteTableId"] < b["RouteTableId"] })
+			if diff := cmp.Diff(tt.wantParams, got, byTable); diff != "" {
 				t.Errorf("write params (-want +got):\n%s", diff)
 			}
 			own, err := p.Verify(ctxT(t), vip)

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/vipd/vipd/providers"
 )
@@ -135,38 +136,43 @@ func (p *Provider) acquireRoutes(ctx context.Context, ip netip.Addr) error {
 	if err != nil {
 		return err
 	}
-	// Stop at the first failure: the next attempt re-reads and only fixes
-	// the tables still pointing elsewhere.
+	// The tables are independent: write them concurrently so a failover
+	// costs one round trip however many tables there are. A failed write
+	// fails the attempt; the next attempt re-reads and only fixes the
+	// tables still pointing elsewhere.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
 	for _, t := range st.tables {
 		target, exists := st.targets[t]
 		if target == p.eni {
 			continue
 		}
-		action := "CreateRoute"
-		if exists {
-			action = "ReplaceRoute"
-		}
-		err := p.w.Do(ctx, action, []any{"vip", ip.String(), "route_table", t, "destination", st.dst, "eni", p.eni, "from", target}, func(ctx context.Context) error {
-			var err error
-			if exists {
-				_, err = p.api.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{
-					RouteTableId: aws.String(t), DestinationCidrBlock: aws.String(st.dst), NetworkInterfaceId: aws.String(p.eni),
-				})
-			} else {
-				_, err = p.api.CreateRoute(ctx, &ec2.CreateRouteInput{
-					RouteTableId: aws.String(t), DestinationCidrBlock: aws.String(st.dst), NetworkInterfaceId: aws.String(p.eni),
-				})
-			}
-			if err != nil {
-				return callError(action, err)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
+		g.Go(func() error { return p.putRoute(gctx, t, st.dst, target, exists) })
 	}
-	return nil
+	return g.Wait()
+}
+
+func (p *Provider) putRoute(ctx context.Context, table, dst, from string, exists bool) error {
+	action := "CreateRoute"
+	if exists {
+		action = "ReplaceRoute"
+	}
+	return p.w.Do(ctx, action, []any{"vip", dst, "route_table", table, "eni", p.eni, "from", from}, func(ctx context.Context) error {
+		var err error
+		if exists {
+			_, err = p.api.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{
+				RouteTableId: aws.String(table), DestinationCidrBlock: aws.String(dst), NetworkInterfaceId: aws.String(p.eni),
+			})
+		} else {
+			_, err = p.api.CreateRoute(ctx, &ec2.CreateRouteInput{
+				RouteTableId: aws.String(table), DestinationCidrBlock: aws.String(dst), NetworkInterfaceId: aws.String(p.eni),
+			})
+		}
+		if err != nil {
+			return callError(action, err)
+		}
+		return nil
+	})
 }
 
 func firstNonEmpty(s ...string) string {
