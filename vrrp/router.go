@@ -162,6 +162,7 @@ type Router struct {
 	preemptUntil        time.Time // zero: the preempt delay is not armed
 	master              netip.Addr
 	faultReason         string
+	mismatchLogged      string // last address list mismatch logged
 }
 
 // NewRouter returns a Router for cfg that sends through conn. hooks may be
@@ -405,7 +406,11 @@ func (r *Router) accept(p Packet) (DropReason, bool) {
 	// RFC 5798 §7.1: the address list must match ours unless the sender is
 	// the address owner.
 	if a.Priority != PriorityOwner && !slices.Equal(sortedAddrs(a.Addrs), r.vips) {
-		r.log.Warn("address list mismatch", "peer", src, "err", fmt.Errorf("got %v, want %v", a.Addrs, r.cfg.VIPs))
+		// Log once per peer and list, not once per advert.
+		if key := fmt.Sprint(src, a.Addrs); key != r.mismatchLogged {
+			r.mismatchLogged = key
+			r.log.Warn("address list mismatch", "peer", src, "err", fmt.Errorf("got %v, want %v", a.Addrs, r.cfg.VIPs))
+		}
 		return DropAddrCount, false
 	}
 	return 0, true

@@ -196,6 +196,9 @@ func (c *Conn) Sent() []Sent {
 	return slices.Clone(c.sent)
 }
 
+// Pending returns the number of packets waiting for Recv.
+func (c *Conn) Pending() int { return len(c.in) }
+
 // Dropped returns the number of packets lost because the Conn's buffer was
 // full.
 func (c *Conn) Dropped() int {
