@@ -23,13 +23,14 @@ func (s System) InterfaceAddrs(name string) ([]netip.Addr, error) {
 	return addrs, nil
 }
 
-// Default is a host with lo, eth0 (192.0.2.1, 2001:db8::1), eth1
-// (198.51.100.1, 2001:db8:1::1) and eth2 (203.0.113.1).
+// Default is a host with lo, eth0 (192.0.2.1, 192.0.2.2, 2001:db8::1,
+// 2001:db8::2: both nodes of the deploy/examples pair), eth1 (198.51.100.1,
+// 2001:db8:1::1) and eth2 (203.0.113.1).
 func Default() System {
 	a := netip.MustParseAddr
 	return System{
 		"lo":   {a("127.0.0.1"), a("::1")},
-		"eth0": {a("192.0.2.1"), a("2001:db8::1"), a("192.0.2.2")},
+		"eth0": {a("192.0.2.1"), a("192.0.2.2"), a("2001:db8::1"), a("2001:db8::2")},
 		"eth1": {a("198.51.100.1"), a("2001:db8:1::1")},
 		"eth2": {a("203.0.113.1")},
 	}
