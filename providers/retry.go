@@ -53,7 +53,7 @@ func (b Backoff) Delay(attempt int, rnd func() float64) time.Duration {
 		attempt = 1
 	}
 	d := float64(b.Initial)
-	for i := 1; i < attempt && d < float64(b.Max); i++ {
+	for i := 1; i < attempt && (b.Max <= 0 || d < float64(b.Max)); i++ {
 		d *= b.Multiplier
 	}
 	if b.Max > 0 && d > float64(b.Max) {

@@ -61,3 +61,42 @@ type RealStatus struct {
 	ActiveConns int    `json:"active_conns"`
 	InactConns  int    `json:"inact_conns"`
 }
+
+// status builds the snapshot served on the status socket.
+func (a *agent) status() Status {
+	st := Status{Node: a.cfg.Global.Node, Version: Version, StartedAt: a.startedAt}
+	for _, in := range a.instances {
+		is := InstanceStatus{
+			Name: in.cfg.Name, Interface: in.cfg.Interface, VRID: in.cfg.VRID, Version: in.cfg.Version,
+			State: "INIT", Priority: in.cfg.Priority, EffectivePriority: in.cfg.Priority, Provider: in.provider,
+			SyncGroup: in.group,
+		}
+		for _, v := range in.cfg.VIPs {
+			is.VIPs = append(is.VIPs, v.String())
+		}
+		in.mu.Lock()
+		r, waitErr := in.router, in.waitErr
+		for name, tv := range in.tracks {
+			is.Tracks = append(is.Tracks, TrackStatus{Name: name, Kind: tv.kind, Up: tv.up, Weight: tv.w})
+		}
+		in.mu.Unlock()
+		if r != nil {
+			rs := r.Status()
+			is.State = rs.State.String()
+			is.EffectivePriority = int(rs.EffectivePriority)
+			if rs.Master.IsValid() {
+				is.Master = rs.Master.String()
+			}
+			is.Since, is.Reason = rs.Since, rs.Reason
+			is.Drops = rs.Drops
+		} else if waitErr != "" {
+			is.State, is.Reason = "FAULT", waitErr
+		}
+		is.ProviderState, is.ConfirmedAt, is.ProviderError = in.holder.status()
+		st.Instances = append(st.Instances, is)
+	}
+	if a.lvs != nil {
+		st.Services = a.lvs.status()
+	}
+	return st
+}

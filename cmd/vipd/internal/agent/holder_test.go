@@ -1,0 +1,171 @@
+package agent
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vipd/vipd/providers"
+	"github.com/vipd/vipd/providers/providertest"
+)
+
+var testVIP = providers.VIP{Prefix: netip.MustParsePrefix("192.0.2.100/24"), Interface: "eth0"}
+
+func newTestHolder(t *testing.T, cloud bool) (*holder, *providertest.Fake, *providertest.Fake, context.CancelFunc) {
+	t.Helper()
+	local := providertest.New("local")
+	var c *providertest.Fake
+	var cp providers.Provider
+	if cloud {
+		c = providertest.New("cloud")
+		cp = c
+	}
+	h := newHolder(slog.New(slog.NewTextHandler(io.Discard, nil)), []providers.VIP{testVIP}, local, cp)
+	h.backoff = providers.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond, Multiplier: 2}
+	h.verifyEvery = 5 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { h.run(ctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Error("holder did not stop")
+		}
+	})
+	return h, local, c, cancel
+}
+
+func waitState(t *testing.T, h *holder, want string) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		st, _, _ := h.status()
+		if st == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("provider state %q, want %q", st, want)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestHolderAcquiresOnMasterAndReleasesOnBackup(t *testing.T) {
+	h, local, _, _ := newTestHolder(t, false)
+	h.setMaster(true)
+	waitState(t, h, "confirmed")
+	if !local.Held(testVIP) {
+		t.Fatal("vip not held after master")
+	}
+	h.setMaster(false)
+	waitState(t, h, "released")
+	if local.Held(testVIP) {
+		t.Fatal("vip still held after backup")
+	}
+	if n := local.Count(providertest.OpAcquire); n != 1 {
+		t.Fatalf("acquire calls = %d, want 1", n)
+	}
+}
+
+func TestHolderRetriesCloudUntilSuccessThenConfirms(t *testing.T) {
+	h, _, cloud, _ := newTestHolder(t, true)
+	retryable := &providers.CallError{Provider: "cloud", Action: "Assign", Code: "Throttling", Retryable: true, Err: context.DeadlineExceeded}
+	cloud.FailNext(providertest.OpAcquire, 3, retryable)
+	var confirmed atomic.Int64
+	h.onConfirm = func(d time.Duration) { confirmed.Store(int64(d)) }
+	h.setMaster(true)
+	waitState(t, h, "confirmed")
+	if n := cloud.Count(providertest.OpAcquire); n != 4 {
+		t.Fatalf("cloud acquire calls = %d, want 4 (3 throttled + 1)", n)
+	}
+	if confirmed.Load() <= 0 {
+		t.Fatal("onConfirm not called")
+	}
+}
+
+func TestHolderStaysPendingUntilCloudConfirms(t *testing.T) {
+	h, _, cloud, _ := newTestHolder(t, true)
+	cloud.SetOwnership(providers.Ownership{Here: false, Owner: "i-other"})
+	h.setMaster(true)
+	waitState(t, h, "pending")
+	if err := cloud.WaitFor(context.Background(), providertest.OpVerify, 3); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := h.status(); st != "pending" {
+		t.Fatalf("state %q while cloud says elsewhere, want pending", st)
+	}
+	cloud.SetOwnership(providers.Ownership{Here: true})
+	waitState(t, h, "confirmed")
+}
+
+func TestHolderStopsRetryingWhenNoLongerMaster(t *testing.T) {
+	h, _, cloud, _ := newTestHolder(t, true)
+	retryable := &providers.CallError{Provider: "cloud", Action: "Assign", Retryable: true, Err: context.DeadlineExceeded}
+	cloud.FailNext(providertest.OpAcquire, 1000, retryable)
+	h.setMaster(true)
+	if err := cloud.WaitFor(context.Background(), providertest.OpAcquire, 2); err != nil {
+		t.Fatal(err)
+	}
+	h.setMaster(false)
+	waitState(t, h, "released")
+	n := cloud.Count(providertest.OpAcquire)
+	time.Sleep(50 * time.Millisecond)
+	if m := cloud.Count(providertest.OpAcquire); m != n {
+		t.Fatalf("acquire retried after leaving master: %d → %d calls", n, m)
+	}
+}
+
+func TestHolderRepairsDrift(t *testing.T) {
+	h, _, cloud, _ := newTestHolder(t, true)
+	h.driftInterval = 10 * time.Millisecond
+	h.setMaster(true)
+	waitState(t, h, "confirmed")
+	before := cloud.Count(providertest.OpAcquire)
+	// A backup's transient takeover moves the VIP away at the cloud.
+	cloud.Release(context.Background(), testVIP)
+	if err := cloud.WaitFor(context.Background(), providertest.OpAcquire, before+1); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, h, "confirmed")
+	if !cloud.Held(testVIP) {
+		t.Fatal("drift not repaired")
+	}
+}
+
+func TestHolderFenceDoesNotFight(t *testing.T) {
+	h, _, cloud, _ := newTestHolder(t, true)
+	h.driftInterval = 10 * time.Millisecond
+	h.fenced = func() bool { return true }
+	h.setMaster(true)
+	waitState(t, h, "confirmed")
+	before := cloud.Count(providertest.OpAcquire)
+	cloud.Release(context.Background(), testVIP)
+	waitState(t, h, "fenced")
+	if n := cloud.Count(providertest.OpAcquire); n != before {
+		t.Fatalf("fenced node called acquire %d more times", n-before)
+	}
+}
+
+func TestTrackEffect(t *testing.T) {
+	for _, tt := range []struct {
+		w         int
+		up        bool
+		delta     int
+		wantFault bool
+	}{
+		{0, true, 0, false}, {0, false, 0, true},
+		{10, true, 10, false}, {10, false, 0, false},
+		{-20, true, 0, false}, {-20, false, -20, false},
+	} {
+		d, f := trackEffect(tt.w, tt.up)
+		if d != tt.delta || f != tt.wantFault {
+			t.Errorf("trackEffect(%d, %v) = %d, %v; want %d, %v", tt.w, tt.up, d, f, tt.delta, tt.wantFault)
+		}
+	}
+}

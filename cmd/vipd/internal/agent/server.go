@@ -1,0 +1,91 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// serveStatus serves GET /status (JSON) on a unix socket until ctx ends.
+// A stale socket from a previous run is replaced; a live agent's is not.
+// ready receives nil once listening, or the error that prevented it.
+func serveStatus(ctx context.Context, log *slog.Logger, path string, status func() Status, ready chan<- error) error {
+	l, err := listenStatus(path)
+	ready <- err
+	if err != nil || l == nil {
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(status())
+	})
+	return serveHTTP(ctx, log, l, mux, func() { _ = os.Remove(path) })
+}
+
+func listenStatus(path string) (net.Listener, error) {
+	if path == "" {
+		return nil, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("status socket: %w", err)
+	}
+	if c, err := net.DialTimeout("unix", path, 200*time.Millisecond); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("status socket %s: another vipd is running", path)
+	}
+	_ = os.Remove(path)
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("status socket: %w", err)
+	}
+	_ = os.Chmod(path, 0o660)
+	return l, nil
+}
+
+// serveMetrics serves Prometheus metrics on addr until ctx ends.
+func serveMetrics(ctx context.Context, log *slog.Logger, addr string, reg *prometheus.Registry) error {
+	if addr == "" {
+		return nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return serveHTTP(ctx, log, l, mux, nil)
+}
+
+func serveHTTP(ctx context.Context, log *slog.Logger, l net.Listener, h http.Handler, after func()) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		<-errc
+		if after != nil {
+			after()
+		}
+		return nil
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		log.Error("http server failed", "addr", l.Addr().String(), "err", err)
+		return err
+	}
+}
