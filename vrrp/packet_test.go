@@ -306,6 +306,15 @@ func TestKeepalivedInterop(t *testing.T) {
 			continue
 		}
 		seen[a.VRID]++
+		// keepalived 2.2.7 sends IPv6 unicast with hop limit 64 (everything
+		// else with 255): the reason Conn enforces 255 only on multicast.
+		wantTTL := 255
+		if p.src.Is6() && !p.dst.IsMulticast() {
+			wantTTL = 64
+		}
+		if p.ttl != wantTTL {
+			t.Errorf("packet %d (%v > %v): ttl %d, want %d", i, p.src, p.dst, p.ttl, wantTTL)
+		}
 		if a.Priority == 0 {
 			resigned[a.VRID] = true // keepalived sends priority 0 on shutdown (§6.4.3)
 			w.Priority = 0
