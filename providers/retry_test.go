@@ -18,11 +18,11 @@ func TestBackoffDelay(t *testing.T) {
 	ms := time.Millisecond
 	grow := Backoff{Initial: 100 * ms, Max: 10 * time.Second, Multiplier: 2}
 	tests := []struct {
-		name     string
-		b        Backoff
-		attempt  int
-		rnd      float64
-		want     time.Duration
+		name    string
+		b       Backoff
+		attempt int
+		rnd     float64
+		want    time.Duration
 	}{
 		{name: "first", b: grow, attempt: 1, want: 100 * ms},
 		{name: "second doubles", b: grow, attempt: 2, want: 200 * ms},
