@@ -590,6 +590,13 @@ func TestRetryThroughThrottling(t *testing.T) {
 	if n := e.ec2.Writes("AssignPrivateIpAddresses"); n != 1 {
 		t.Errorf("applied writes = %d, want 1", n)
 	}
+	var got []awstest.Write
+	for _, w := range e.ec2.WriteLog() {
+		got = append(got, awstest.Write{Action: w.Action, ENI: w.ENI, Target: w.Target})
+	}
+	if diff := cmp.Diff([]awstest.Write{{Action: "AssignPrivateIpAddresses", ENI: ourENI, Target: "10.0.0.100"}}, got); diff != "" {
+		t.Errorf("write log (-want +got):\n%s", diff)
+	}
 	if got := e.ec2.Holder("10.0.0.100"); got != ourENI {
 		t.Errorf("holder = %q, want %q", got, ourENI)
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/vipd/vipd/providers/cloudtest"
 )
@@ -65,6 +66,7 @@ type EC2 struct {
 	tables   map[string][]Route
 	addrs    map[string]*Address
 	writes   map[string]int
+	log      []Write
 	keyID    string
 	secret   string
 	checkSig bool
@@ -219,6 +221,22 @@ func (s *EC2) TotalWrites() int {
 	return n
 }
 
+// Write is one applied write call.
+type Write struct {
+	At        time.Time
+	Action    string
+	RequestID string
+	ENI       string // NetworkInterfaceId the write pointed the VIP at
+	Target    string // the private IP, route table or allocation id written
+}
+
+// WriteLog returns every applied write call, in order.
+func (s *EC2) WriteLog() []Write {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
+}
+
 // IsWrite reports whether action changes state.
 func IsWrite(action string) bool { return slices.Contains(writeActions, action) }
 
@@ -283,6 +301,11 @@ func (s *EC2) handle(r cloudtest.Request) cloudtest.Response {
 	}
 	if IsWrite(r.Action) {
 		s.writes[r.Action]++
+		target := r.Params["PrivateIpAddress.1"]
+		if r.Action != "AssignPrivateIpAddresses" {
+			target = firstOf(r.Params["RouteTableId"], r.Params["AllocationId"])
+		}
+		s.log = append(s.log, Write{At: time.Now(), Action: r.Action, RequestID: reqID, ENI: r.Params["NetworkInterfaceId"], Target: target})
 	}
 	b, err := xml.Marshal(body)
 	if err != nil {
@@ -567,6 +590,15 @@ func (s *EC2) associateAddress(p map[string]string) (any, *apiError) {
 	a.AssociationID = fmt.Sprintf("eipassoc-%04d", s.seq)
 	a.ENI, a.PrivateIP = eniID, ip
 	return associateResponse{Return: true, AssociationID: a.AssociationID}, nil
+}
+
+func firstOf(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 func sortedKeys[V any](m map[string]V) []string {
