@@ -286,7 +286,8 @@ func (r *Router) poke() {
 
 // Run runs the state machine until ctx is done, then stops (see stop) and
 // returns nil. It returns an error only if the Router is already running or
-// has run before.
+// has run before. If ctx is already done, Run returns nil at once, with no
+// transition.
 //
 // Stop ("make-before-break"): a master sends one advert with priority 0
 // (RFC 5798 §6.4.3 Shutdown) so a backup takes over after its Skew_Time,
@@ -298,6 +299,9 @@ func (r *Router) poke() {
 func (r *Router) Run(ctx context.Context) error {
 	if !r.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("vrrp: run %q: %w", r.cfg.Name, errAlreadyRun)
+	}
+	if ctx.Err() != nil {
+		return nil // stopped before it started: nothing to resign
 	}
 	r.timer = r.clk.NewTimer(time.Hour)
 	r.timer.Stop()
@@ -512,6 +516,13 @@ func (r *Router) onWake(ctx context.Context) {
 		r.enterFault(ctx, r.faultReason)
 		return
 	case !r.faulted() && r.state == Fault:
+		// Leaving Fault is a restart (§6.4.1): the configured interval and,
+		// if set, a fresh preempt_delay.
+		r.masterAdverInterval = r.cfg.AdvertInterval
+		r.preemptUntil = time.Time{}
+		if r.cfg.PreemptDelay > 0 {
+			r.preemptUntil = r.clk.Now().Add(r.cfg.PreemptDelay)
+		}
 		if r.effPrio == PriorityOwner {
 			r.enterMaster(ctx, "fault cleared")
 		} else {

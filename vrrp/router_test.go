@@ -2,6 +2,7 @@ package vrrp_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -998,5 +999,82 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want error %v", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestElectionIPv6Multicast(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		v6 := []netip.Addr{netip.MustParseAddr("2001:db8::100")}
+		ca := cfg("a", netip.MustParseAddr("2001:db8::1"), 100)
+		cb := cfg("b", netip.MustParseAddr("2001:db8::2"), 120)
+		ca.VIPs, cb.VIPs = v6, v6
+		a, b := h.run(ca), h.run(cb)
+		h.advance(5 * time.Second)
+		h.wantStates("elected", map[string]string{"a": "BACKUP", "b": "MASTER"})
+		if got := b.lastSent().Dst; got != vrrp.MulticastIPv6 {
+			t.Errorf("advert sent to %v, want %v", got, vrrp.MulticastIPv6)
+		}
+		if got := a.r().Status().Master; got != cb.Src {
+			t.Errorf("a hears master %v, want %v", got, cb.Src)
+		}
+	})
+}
+
+func TestInitialMasterYieldsToHigherPriority(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		ca, cb := unicastPair(100, 200)
+		ca.InitialMaster = true
+		a := h.add(ca)
+		b := h.run(cb)
+		h.advance(5 * time.Second)
+		h.start(a) // keepalived state MASTER: master at once, then the election
+		if diff := cmp.Diff([]string{"INIT", "MASTER", "BACKUP"}, a.hooks[0].path()); diff != "" {
+			t.Errorf("a's states (-want +got):\n%s", diff)
+		}
+		h.wantStates("after a's first advert", map[string]string{"a": "BACKUP", "b": "MASTER"})
+		if got := b.hooks[0].peerMasters(); len(got) != 1 || got[0].Addr != addrA {
+			t.Errorf("b's PeerMaster calls = %+v, want one for %v", got, addrA)
+		}
+	})
+}
+
+func TestSendErrorKeepsRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		a, _ := h.electA(unicastPair(200, 100))
+		a.conn.SetSendError(errors.New("no route"))
+		h.advance(2 * time.Second)
+		// b heard nothing: it takes over; a, unaware, stays master.
+		h.advance(3 * time.Second)
+		h.wantStates("a cannot send", map[string]string{"a": "MASTER", "b": "MASTER"})
+		a.conn.SetSendError(nil)
+		h.advance(2 * time.Second)
+		h.wantStates("a sends again", map[string]string{"a": "MASTER", "b": "BACKUP"})
+	})
+}
+
+func TestRunWithDoneContext(t *testing.T) {
+	h := newHarnessNoBubble(t)
+	conn, err := h.net.NewConn(addrA, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hk := new(recHooks)
+	r, err := vrrp.NewRouter(cfg("a", addrA, 255, addrB), conn, hk, nil, h.log, h.clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := r.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(hk.path()) != 0 || len(conn.Sent()) != 0 {
+		t.Errorf("transitions %v and %d adverts for a router stopped before start", hk.path(), len(conn.Sent()))
 	}
 }
