@@ -33,7 +33,8 @@ const (
 // defaulted.
 type Options struct {
 	Mode Mode
-	// Region, InstanceID, ENIID: from IMDSv2 when empty.
+	// Region, InstanceID, ENIID: from IMDSv2 when empty (Region first from
+	// the SDK's usual sources: AWS_REGION, shared config).
 	Region     string
 	InstanceID string
 	ENIID      string
@@ -129,8 +130,12 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	if err != nil {
 		return nil, fmt.Errorf("aws: load config: %w", err)
 	}
+	if opts.Region == "" {
+		opts.Region = cfg.Region // AWS_REGION, shared config
+	}
 	if opts.Region == "" || opts.InstanceID == "" || opts.ENIID == "" {
 		md := imds.NewFromConfig(cfg, func(o *imds.Options) {
+			o.EnableFallback = aws.FalseTernary // IMDSv2 only: never a tokenless GET
 			if opts.MetadataEndpoint != "" {
 				o.Endpoint = opts.MetadataEndpoint
 			}

@@ -207,6 +207,21 @@ func TestConfiguredIdentitySkipsIMDS(t *testing.T) {
 	}
 }
 
+func TestRegionFromEnv(t *testing.T) {
+	e := newEnv(t, "")
+	t.Setenv("AWS_REGION", "eu-env-3")
+	p := e.provider(t, Options{Mode: ModeSecondaryIP})
+	r, inst, _ := p.Identity()
+	if r != "eu-env-3" || inst != "i-aaa" {
+		t.Errorf("region, instance = %s, %s; want eu-env-3 from AWS_REGION, i-aaa from IMDS", r, inst)
+	}
+	for _, a := range e.md.Actions() {
+		if strings.Contains(a, "instance-identity") {
+			t.Errorf("IMDS asked for the region (%s) although AWS_REGION is set", a)
+		}
+	}
+}
+
 func TestInstanceRoleCredentials(t *testing.T) {
 	e := newEnv(t, "vipd-role")
 	p := e.provider(t, Options{Mode: ModeSecondaryIP})
