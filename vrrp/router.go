@@ -160,7 +160,6 @@ type Router struct {
 	masterAdverInterval time.Duration
 	timer               Timer
 	preemptUntil        time.Time // zero: the preempt delay is not armed
-	master              netip.Addr
 	faultReason         string
 	mismatchLogged      string // last address list mismatch logged
 }
@@ -692,7 +691,6 @@ func (r *Router) resetTimer(d time.Duration) {
 }
 
 func (r *Router) setMaster(a netip.Addr) {
-	r.master = a
 	r.mu.Lock()
 	r.st.Master = a
 	r.mu.Unlock()

@@ -1078,3 +1078,52 @@ func TestRunWithDoneContext(t *testing.T) {
 		t.Errorf("transitions %v and %d adverts for a router stopped before start", hk.path(), len(conn.Sent()))
 	}
 }
+
+// TestPreemptDelayAfterFirstLowerMaster: with preempt_delay, a backup that
+// deferred to a higher master keeps deferring to a new lower-priority
+// master for preempt_delay after first hearing it, then preempts.
+func TestPreemptDelayAfterFirstLowerMaster(t *testing.T) {
+	for _, delay := range []time.Duration{0, 5 * time.Second} {
+		t.Run(delay.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t)
+				defer h.close()
+				c := cfg("a", addrA, 200, addrB, addrC)
+				c.PreemptDelay = delay
+				a := h.run(c)
+				advert := func(src netip.Addr, prio uint8) {
+					a.r().Deliver(vrrp.Packet{
+						Advert: vrrp.Advert{Version: 3, VRID: 51, Priority: prio, AdvertInterval: time.Second, Addrs: []netip.Addr{vip}},
+						Src:    src, Dst: addrA, TTL: 255, IfIndex: 1,
+					})
+				}
+				for range 20 { // c (250) is master, well past the start delay
+					advert(addrC, 250)
+					h.advance(time.Second)
+				}
+				h.wantStates("c master", map[string]string{"a": "BACKUP"})
+				// c is gone, b (100) advertises every second from t0.
+				t0 := h.clk.Now()
+				for i := range 12 {
+					advert(addrB, 100)
+					synctest.Wait()
+					if i == 0 && a.state() != vrrp.Backup {
+						t.Fatalf("a is %v at b's first advert", a.state())
+					}
+					h.advance(time.Second)
+				}
+				h.wantStates("after b advertised 12s", map[string]string{"a": "MASTER"})
+				// Without delay a ignores b at once: Master_Down_Interval
+				// (3.21875s) after c's last advert at t0-1s. With 5s it
+				// defers to b's adverts t0..t0+4s, then waits out the timer.
+				want := t0.Add(-time.Second + 3218750*time.Microsecond)
+				if delay > 0 {
+					want = t0.Add(4*time.Second + 3218750*time.Microsecond)
+				}
+				if got := a.hooks[0].last().At; !got.Equal(want) {
+					t.Errorf("a became master at t0%+v, want t0%+v", got.Sub(t0), want.Sub(t0))
+				}
+			})
+		})
+	}
+}
