@@ -1,4 +1,23 @@
 // Package configs loads, defaults and validates vipd's configuration (YAML
-// file and environment variables, through viper), and converts keepalived.conf.
-// It is the only package that imports viper.
+// file and VIPD_* environment variables, decoded through viper), and
+// converts keepalived.conf. It is the only package that imports viper.
+//
+// The reference of every key is deploy/examples/full.yaml.
+//
+// Invariants:
+//   - Load returns plain typed structs with every default filled in:
+//     consumers never see a missing value, only the documented "0 means
+//     inherit" ones (Script.Timeout → Interval, Check.DelayLoop → the virtual
+//     server's, Check.ConnectIP/ConnectPort → the real server's,
+//     RealServer.InhibitOnFailure nil → the virtual server's).
+//   - Defaults are applied per list element at tree level, so an explicit
+//     false or 0 in the file or environment is kept.
+//   - Empty lists are nil.
+//   - Load does not validate; Validate reports every problem at once as a
+//     *ValidationErrors, each line starting with the key path.
+//   - Validate consults the host only through System (HostSystem for the
+//     real one, configstest.System in tests; nil skips host checks).
+//   - MarshalYAML writes only non-default keys; LoadBytes(MarshalYAML(c))
+//     gives c back.
+//   - No package state: everything is computed per call.
 package configs

@@ -221,11 +221,11 @@ func (c *kaConv) instance(b *kaNode) {
 			in.Accept = true
 		case "no_accept":
 			in.Accept = false
-		case "unicast_src_ip":
+		case "unicast_src_ip", "mcast_src_ip":
 			if a, err := netip.ParseAddr(c.arg(n, 0)); err == nil {
 				in.UnicastSrcIP = a
 			} else {
-				c.warn(n, "unicast_src_ip: %q is not an IP address", c.arg(n, 0))
+				c.warn(n, "%s: %q is not an IP address", n.Key, c.arg(n, 0))
 			}
 		case "unicast_peer":
 			for _, p := range n.Children {
@@ -304,11 +304,13 @@ func (c *kaConv) instance(b *kaNode) {
 			c.warn(v, "virtual_ipaddress: %v", err)
 			continue
 		}
+		otherDev := false
 		for i := 0; i < len(v.Args); i++ {
 			switch v.Args[i] {
 			case "dev":
 				if i+1 < len(v.Args) && v.Args[i+1] != in.Interface {
-					c.warn(v, "virtual_ipaddress %s dev %s: vipd puts every VIP on the instance's interface %s; make a separate instance for %s", v.Key, v.Args[i+1], in.Interface, v.Args[i+1])
+					c.warn(v, "virtual_ipaddress %s dev %s: not converted: vipd puts every VIP on the instance's interface %s; make a separate instance on %s", v.Key, v.Args[i+1], in.Interface, v.Args[i+1])
+					otherDev = true
 				}
 				i++
 			case "label", "brd", "broadcast", "scope":
@@ -318,7 +320,9 @@ func (c *kaConv) instance(b *kaNode) {
 				c.warn(v, "virtual_ipaddress %s: %s not converted", v.Key, v.Args[i])
 			}
 		}
-		in.VIPs = append(in.VIPs, p)
+		if !otherDev {
+			in.VIPs = append(in.VIPs, p)
+		}
 	}
 	if instanceFamily(in) == 6 && in.Version == 2 {
 		in.Version = 3 // keepalived uses v3 for IPv6 whatever vrrp_version says
@@ -439,9 +443,16 @@ func (c *kaConv) virtualServer(b *kaNode) {
 		}
 		vs.Address = ap
 	}
-	var vhost string
+	// keepalived 2.x lets virtual_server and real_server give defaults
+	// for their checkers (in any order relative to the real servers).
+	base := DefaultCheck()
+	for _, n := range b.Children {
+		c.checkDefault(n, &base)
+	}
 	for _, n := range b.Children {
 		switch n.Key {
+		case "connect_timeout", "retry", "nb_get_retry", "delay_before_retry", "virtualhost":
+			// Applied to the checks through base.
 		case "delay_loop":
 			vs.DelayLoop = c.dur(n)
 		case "lb_algo", "lvs_sched":
@@ -474,12 +485,10 @@ func (c *kaConv) virtualServer(b *kaNode) {
 			vs.QuorumDown = script(n)
 		case "inhibit_on_failure":
 			vs.InhibitOnFailure = true
-		case "virtualhost":
-			vhost = c.arg(n, 0)
 		case "ip_family":
 			// The addresses give the family.
 		case "real_server":
-			if rs, ok := c.realServer(n, vhost); ok {
+			if rs, ok := c.realServer(n, base); ok {
 				vs.RealServers = append(vs.RealServers, rs)
 			}
 		default:
@@ -489,7 +498,7 @@ func (c *kaConv) virtualServer(b *kaNode) {
 	c.cfg.VirtualServers = append(c.cfg.VirtualServers, vs)
 }
 
-func (c *kaConv) realServer(b *kaNode, vhost string) (RealServer, bool) {
+func (c *kaConv) realServer(b *kaNode, base Check) (RealServer, bool) {
 	rs := DefaultRealServer()
 	ap, ok := c.addrPort(b, b.Args)
 	if !ok {
@@ -497,7 +506,15 @@ func (c *kaConv) realServer(b *kaNode, vhost string) (RealServer, bool) {
 	}
 	rs.Address = ap
 	for _, n := range b.Children {
+		c.checkDefault(n, &base)
+		if n.Key == "delay_loop" {
+			base.DelayLoop = c.dur(n)
+		}
+	}
+	for _, n := range b.Children {
 		switch n.Key {
+		case "connect_timeout", "retry", "nb_get_retry", "delay_before_retry", "virtualhost", "delay_loop":
+			// Applied to the checks through base.
 		case "weight":
 			rs.Weight = c.int(n)
 		case "inhibit_on_failure":
@@ -510,13 +527,13 @@ func (c *kaConv) realServer(b *kaNode, vhost string) (RealServer, bool) {
 		case "lb_kind", "lvs_method":
 			rs.Forwarding = strings.ToUpper(c.arg(n, 0))
 		case "TCP_CHECK":
-			rs.Checks = append(rs.Checks, c.check(n, CheckTCP, ""))
+			rs.Checks = append(rs.Checks, c.check(n, CheckTCP, base))
 		case "HTTP_GET", "SSL_GET":
 			typ := CheckHTTP
 			if n.Key == "SSL_GET" {
 				typ = CheckHTTPS
 			}
-			base := c.check(n, typ, vhost)
+			hc := c.check(n, typ, base)
 			var urls []*kaNode
 			for _, u := range n.Children {
 				if u.Key == "url" {
@@ -524,10 +541,10 @@ func (c *kaConv) realServer(b *kaNode, vhost string) (RealServer, bool) {
 				}
 			}
 			if len(urls) == 0 {
-				rs.Checks = append(rs.Checks, base)
+				rs.Checks = append(rs.Checks, hc)
 			}
 			for _, u := range urls {
-				ch := base
+				ch := hc
 				ch.StatusCodes = nil
 				for _, f := range u.Children {
 					switch f.Key {
@@ -546,11 +563,11 @@ func (c *kaConv) realServer(b *kaNode, vhost string) (RealServer, bool) {
 				rs.Checks = append(rs.Checks, ch)
 			}
 		case "MISC_CHECK":
-			rs.Checks = append(rs.Checks, c.check(n, CheckMisc, ""))
+			rs.Checks = append(rs.Checks, c.check(n, CheckMisc, base))
 		case "DNS_CHECK":
-			rs.Checks = append(rs.Checks, c.check(n, CheckDNS, ""))
+			rs.Checks = append(rs.Checks, c.check(n, CheckDNS, base))
 		case "UDP_CHECK":
-			rs.Checks = append(rs.Checks, c.check(n, CheckUDP, ""))
+			rs.Checks = append(rs.Checks, c.check(n, CheckUDP, base))
 		case "notify_up", "notify_down":
 			c.warn(n, "%s: not converted (real server notify scripts are not supported)", n.Key)
 		default:
@@ -582,10 +599,28 @@ func (c *kaConv) statusCodes(n *kaNode) []int {
 	return out
 }
 
-func (c *kaConv) check(b *kaNode, typ, vhost string) Check {
-	ch := DefaultCheck()
+// checkDefault applies a virtual_server/real_server level checker default
+// to base (other keywords are ignored).
+func (c *kaConv) checkDefault(n *kaNode, base *Check) {
+	switch n.Key {
+	case "connect_timeout":
+		base.ConnectTimeout = c.dur(n)
+	case "retry", "nb_get_retry":
+		base.Retry = c.int(n)
+	case "delay_before_retry":
+		base.DelayBeforeRetry = c.dur(n)
+	case "virtualhost":
+		base.VirtualHost = c.arg(n, 0)
+	}
+}
+
+// check converts one checker block, starting from the inherited defaults.
+func (c *kaConv) check(b *kaNode, typ string, base Check) Check {
+	ch := base
 	ch.Type = typ
-	ch.VirtualHost = vhost
+	if typ != CheckHTTP && typ != CheckHTTPS {
+		ch.VirtualHost = ""
+	}
 	for _, n := range b.Children {
 		switch n.Key {
 		case "url":

@@ -258,6 +258,61 @@ func TestParseKeepalivedSyntax(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "checker defaults from virtual_server and real_server",
+			in: `virtual_server 192.0.2.100 80 {
+  real_server 192.0.2.11 80 {
+    retry 4
+    delay_loop 3
+    TCP_CHECK {
+      connect_port 8080
+    }
+    HTTP_GET {
+      url { path /a }
+      connect_timeout 7
+    }
+  }
+  real_server 192.0.2.12 80 {
+    MISC_CHECK { misc_path /bin/true }
+  }
+  connect_timeout 2
+  delay_before_retry 0.5
+  virtualhost example.org
+}`,
+			check: func(t *testing.T, c *configs.Config, w []string) {
+				if len(w) != 0 {
+					t.Errorf("warnings = %q", w)
+				}
+				rs := c.VirtualServers[0].RealServers
+				tcp, http, misc := rs[0].Checks[0], rs[0].Checks[1], rs[1].Checks[0]
+				if tcp.ConnectTimeout != 2*time.Second || tcp.Retry != 4 || tcp.DelayBeforeRetry != 500*time.Millisecond ||
+					tcp.DelayLoop != 3*time.Second || tcp.ConnectPort != 8080 || tcp.VirtualHost != "" {
+					t.Errorf("tcp check = %+v", tcp)
+				}
+				if http.ConnectTimeout != 7*time.Second || http.Retry != 4 || http.VirtualHost != "example.org" || http.Path != "/a" {
+					t.Errorf("http check = %+v", http)
+				}
+				if misc.Retry != 1 || misc.ConnectTimeout != 2*time.Second || misc.DelayLoop != 0 || misc.Command != "/bin/true" {
+					t.Errorf("misc check = %+v", misc)
+				}
+			},
+		},
+		{
+			name: "vip on another device is not converted; mcast_src_ip",
+			in:   "vrrp_instance X {\n interface eth0\n mcast_src_ip 192.0.2.1\n virtual_ipaddress {\n 192.0.2.5/24 dev eth0\n 198.51.100.5/24 dev eth1\n }\n}\n",
+			check: func(t *testing.T, c *configs.Config, w []string) {
+				in := c.Instances[0]
+				if diff := cmp.Diff([]netip.Prefix{prefix("192.0.2.5/24")}, in.VIPs, cmpOpts); diff != "" {
+					t.Errorf("vips (-want +got):\n%s", diff)
+				}
+				if in.UnicastSrcIP != addr("192.0.2.1") {
+					t.Errorf("unicast_src_ip = %s", in.UnicastSrcIP)
+				}
+				if len(w) != 1 || !strings.HasPrefix(w[0], "line 6: virtual_ipaddress 198.51.100.5/24 dev eth1: not converted") {
+					t.Errorf("warnings = %q", w)
+				}
+			},
+		},
 		{name: "missing brace", in: "vrrp_instance X {\n interface eth0\n", wantErr: "missing }"},
 		{name: "extra brace", in: "}\n", wantErr: "unexpected }"},
 		{name: "unterminated quote", in: "vrrp_script s {\n script \"/bin/true\n}\n", wantErr: "unterminated quote"},

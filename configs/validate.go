@@ -170,8 +170,10 @@ func famName(f int) string {
 	return "IPv4"
 }
 
-// instanceFamily is the family of an instance: of its VIPs, else of its
-// source address or peers, else IPv4.
+// Family is the address family of the instance, 4 or 6: of its VIPs, else
+// of its unicast_src_ip or peers, else 4. Validate ensures they agree.
+func (in Instance) Family() int { return instanceFamily(in) }
+
 func instanceFamily(in Instance) int {
 	for _, p := range in.VIPs {
 		if f := family(p.Addr()); f != 0 {
@@ -289,6 +291,9 @@ func (v *validator) instances(c *Config, scripts map[string]bool) map[string]int
 				v.add(pp, "%s is also a VIP of the instance", a)
 			}
 			peers[a] = true
+		}
+		if in.Provider.Type != ProviderNetlink && in.Provider.Type != "" && len(in.UnicastPeers) == 0 {
+			v.add(p+".unicast_peers", "required with provider %s (cloud networks do not carry VRRP multicast)", in.Provider.Type)
 		}
 		g := in.GARP
 		if g.Count < 0 || g.Count > 100 {

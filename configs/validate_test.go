@@ -113,11 +113,16 @@ func TestValidate(t *testing.T) {
 		}, []string{"instances[0].provider.allocation_id: is required for aws eip"}},
 		{"cloud without mode", func(c *configs.Config) { c.Instances[0].Provider.Type = "aliyun" },
 			[]string{"instances[0].provider.mode: is required for aliyun (one of havip, route-entry, secondary-ip)"}},
+		{"cloud without unicast peers", func(c *configs.Config) {
+			c.Instances[0].Provider.Type, c.Instances[0].Provider.Mode = "aws", "secondary-ip"
+			c.Instances[0].UnicastPeers = nil
+		}, []string{"instances[0].unicast_peers: required with provider aws (cloud networks do not carry VRRP multicast)"}},
 		{"wrong mode and missing ids", func(c *configs.Config) {
 			c.Instances[0].Provider.Type, c.Instances[0].Provider.Mode = "tencent", "eip"
 			c.Instances[1].Provider.Type, c.Instances[1].Provider.Mode = "tencent", "route"
 			c.Instances[1].Provider.Backoff.Max = time.Millisecond
 		}, []string{`instances[0].provider.mode: "eip" is not a tencent mode (one of havip, private-ip, route)`,
+			"instances[1].unicast_peers: required with provider tencent (cloud networks do not carry VRRP multicast)",
 			"instances[1].provider.route_table_ids: is required for tencent route",
 			"instances[1].provider.backoff.max: 1ms is less than backoff.initial 200ms"}},
 		{"netlink with mode", func(c *configs.Config) { c.Instances[0].Provider.Mode = "havip" },
@@ -264,6 +269,25 @@ func TestParseGroupMember(t *testing.T) {
 		}
 		if first != wf || last != wl || fw != tt.fwmark {
 			t.Errorf("ParseGroupMember(%q) = %s, %s, %d; want %s, %s, %d", tt.in, first, last, fw, wf, wl, tt.fwmark)
+		}
+	}
+}
+
+func TestInstanceFamily(t *testing.T) {
+	tests := []struct {
+		name string
+		in   configs.Instance
+		want int
+	}{
+		{"vips v4", configs.Instance{VIPs: []netip.Prefix{prefix("192.0.2.1/32")}}, 4},
+		{"vips v6", configs.Instance{VIPs: []netip.Prefix{prefix("2001:db8::1/128")}}, 6},
+		{"src v6", configs.Instance{UnicastSrcIP: addr("2001:db8::1")}, 6},
+		{"peer v6", configs.Instance{UnicastPeers: []netip.Addr{addr("2001:db8::2")}}, 6},
+		{"nothing", configs.Instance{}, 4},
+	}
+	for _, tt := range tests {
+		if got := tt.in.Family(); got != tt.want {
+			t.Errorf("%s: Family() = %d, want %d", tt.name, got, tt.want)
 		}
 	}
 }
