@@ -42,7 +42,8 @@ const EnvPrefix = "VIPD_"
 // seconds (1, "0.1"). VIPs without a prefix length get /32 or /128.
 //
 // The file may also give scripts as a map keyed by name (the keepalived
-// shape): scripts: {chk_nginx: {command: …}}.
+// shape): scripts: {chk_nginx: {command: …}}; VIPD_SCRIPTS_N_… then counts
+// in the order of the sorted names.
 func Load(path string, env []string) (*Config, error) {
 	tree := map[string]any{}
 	if path != "" {
@@ -302,11 +303,11 @@ func durationHook(from, to reflect.Type, data any) (any, error) {
 	case string:
 		return ParseDuration(d)
 	case int:
-		return time.Duration(d) * time.Second, nil
+		return ParseDuration(strconv.Itoa(d))
 	case int64:
-		return time.Duration(d) * time.Second, nil
+		return ParseDuration(strconv.FormatInt(d, 10))
 	case uint64:
-		return time.Duration(d) * time.Second, nil
+		return ParseDuration(strconv.FormatUint(d, 10))
 	case float64:
 		return ParseDuration(strconv.FormatFloat(d, 'f', -1, 64))
 	case time.Duration:

@@ -235,6 +235,8 @@ func TestLoadErrors(t *testing.T) {
 		{"env list without index", "", []string{"VIPD_INSTANCES_NAME=x"},
 			[]string{`VIPD_INSTANCES_NAME: instances: want a list index`}},
 		{"bad yaml", "instances: [", nil, []string{"config: parse"}},
+		{"huge bare seconds", "instances: [{name: a, preempt_delay: 5000000000}]", nil,
+			[]string{`instances[0].preempt_delay: duration "5000000000" out of range`}},
 		{"bad sorry server", "virtual_servers: [{sorry_server: 192.0.2.1}]", nil,
 			[]string{`virtual_servers[0].sorry_server: "192.0.2.1" is not an IP:port`}},
 	}
