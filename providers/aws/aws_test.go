@@ -1,10 +1,12 @@
 package aws
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -234,6 +236,89 @@ func TestInstanceRoleCredentials(t *testing.T) {
 	}
 	if got := reqs[0].Header.Get("X-Amz-Security-Token"); got != "vipd-test-session" {
 		t.Errorf("X-Amz-Security-Token = %q, want the role's session token", got)
+	}
+}
+
+func TestAssumeRole(t *testing.T) {
+	e := newEnv(t, "")
+	p := e.provider(t, Options{Mode: ModeSecondaryIP, AssumeRoleARN: "arn:aws:iam::123456789012:role/vipd", STSEndpoint: e.ec2.URL()})
+	if _, err := p.Verify(ctxT(t), vip); err != nil {
+		t.Fatalf("Verify with an assumed role: %v", err)
+	}
+	reqs := e.ec2.Requests()
+	if diff := cmp.Diff([]string{"AssumeRole", "DescribeNetworkInterfaces"}, actionsOf(reqs)); diff != "" {
+		t.Fatalf("actions (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"RoleArn": "arn:aws:iam::123456789012:role/vipd", "RoleSessionName": "vipd-i-aaa"},
+		params(t, reqs, "AssumeRole", 0, "RoleArn", "RoleSessionName")); diff != "" {
+		t.Errorf("AssumeRole params (-want +got):\n%s", diff)
+	}
+	if auth := reqs[0].Header.Get("Authorization"); !strings.Contains(auth, "Credential="+awstest.AccessKeyID+"/") || !strings.Contains(auth, "/sts/aws4_request") {
+		t.Errorf("AssumeRole Authorization = %q, want signed with the base credentials for sts", auth)
+	}
+	if auth := reqs[1].Header.Get("Authorization"); !strings.Contains(auth, "Credential="+awstest.AssumedAccessKeyID+"/") {
+		t.Errorf("EC2 Authorization = %q, want signed with the assumed role's key", auth)
+	}
+	if got := reqs[1].Header.Get("X-Amz-Security-Token"); got != awstest.AssumedSessionToken {
+		t.Errorf("X-Amz-Security-Token = %q, want the assumed session token", got)
+	}
+}
+
+func TestENIFromInterfaceMAC(t *testing.T) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ifi *net.Interface
+	for i := range ifs {
+		if len(ifs[i].HardwareAddr) == 6 {
+			ifi = &ifs[i]
+			break
+		}
+	}
+	if ifi == nil {
+		t.Skip("no interface with a MAC address on this host")
+	}
+	e := newEnv(t, "")
+	e.md.Close()
+	md, err := awstest.NewIMDS("", awstest.Instance{
+		InstanceID: "i-aaa", Region: region, MAC: ourMAC,
+		ENIs: map[string]string{ourMAC: ourENI, ifi.HardwareAddr.String(): "eni-second"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(md.Close)
+	e.md = md
+	p := e.provider(t, Options{Mode: ModeSecondaryIP, Interface: ifi.Name})
+	if _, _, eni := p.Identity(); eni != "eni-second" {
+		t.Errorf("ENI = %q, want eni-second (the ENI of %s's MAC %s)", eni, ifi.Name, ifi.HardwareAddr)
+	}
+	for _, a := range md.Actions() {
+		if a == "GET /latest/meta-data/mac" {
+			t.Errorf("asked IMDS for the primary MAC although interface %s was given", ifi.Name)
+		}
+	}
+}
+
+func TestDryRunLogsTheCall(t *testing.T) {
+	e := newEnv(t, "")
+	var buf bytes.Buffer
+	ctx := ctxT(t)
+	p, err := New(ctx, Options{Mode: ModeRouteTable, RouteTableIDs: []string{"rtb-1"}, DryRun: true, Endpoint: e.ec2.URL(), MetadataEndpoint: e.md.URL()},
+		slog.New(slog.NewTextHandler(&buf, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Acquire(ctx, vip); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.ec2.TotalWrites(); n != 0 {
+		t.Errorf("%d writes in dry-run, want 0", n)
+	}
+	want := `msg="dry-run: would call" provider=aws action=CreateRoute vip=10.0.0.100/32 route_table=rtb-1 eni=eni-aaa`
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("log does not contain %q:\n%s", want, buf.String())
 	}
 }
 

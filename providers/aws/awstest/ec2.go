@@ -60,16 +60,15 @@ type EC2 struct {
 	extra *http.Server // serves on a caller-chosen address, nil otherwise
 	once  sync.Once
 
-	mu       sync.Mutex
-	seq      int
-	enis     map[string]*ENI
-	tables   map[string][]Route
-	addrs    map[string]*Address
-	writes   map[string]int
-	log      []Write
-	keyID    string
-	secret   string
-	checkSig bool
+	mu     sync.Mutex
+	seq    int
+	enis   map[string]*ENI
+	tables map[string][]Route
+	addrs  map[string]*Address
+	writes map[string]int
+	log    []Write
+	keys   map[string]string // access key id → secret
+	tokens map[string]string // access key id → session token (assumed roles)
 }
 
 // NewServer starts a fake EC2 endpoint listening on addr (host:port; "" or
@@ -99,13 +98,12 @@ func NewServerListener(l net.Listener) *EC2 {
 
 func newEC2() *EC2 {
 	s := &EC2{
-		enis:     map[string]*ENI{},
-		tables:   map[string][]Route{},
-		addrs:    map[string]*Address{},
-		writes:   map[string]int{},
-		keyID:    AccessKeyID,
-		secret:   SecretAccessKey,
-		checkSig: true,
+		enis:   map[string]*ENI{},
+		tables: map[string][]Route{},
+		addrs:  map[string]*Address{},
+		writes: map[string]int{},
+		keys:   map[string]string{AccessKeyID: SecretAccessKey},
+		tokens: map[string]string{},
 	}
 	s.Server = cloudtest.New(cloudtest.ActionParam, s.handle)
 	return s
@@ -124,14 +122,22 @@ func (s *EC2) Close() {
 	})
 }
 
-// SetCredentials sets the access key and secret requests must be signed
-// with (default AccessKeyID / SecretAccessKey). An empty secret only checks
-// the access key id in the Authorization header.
+// SetCredentials sets the only access key and secret requests may be
+// signed with (default AccessKeyID / SecretAccessKey). An empty secret only
+// checks the access key id in the Authorization header. Credentials handed
+// out by AssumeRole later are accepted too.
 func (s *EC2) SetCredentials(keyID, secret string) {
 	s.mu.Lock()
-	s.keyID, s.secret = keyID, secret
+	s.keys = map[string]string{keyID: secret}
 	s.mu.Unlock()
 }
+
+// Assumed-role credentials the fake STS AssumeRole hands out.
+const (
+	AssumedAccessKeyID     = "ASIAVIPDASSUMED"
+	AssumedSecretAccessKey = "vipd-assumed-secret"
+	AssumedSessionToken    = "vipd-assumed-session"
+)
 
 // AddENI adds or replaces a network interface.
 func (s *EC2) AddENI(e ENI) {
@@ -261,6 +267,17 @@ type errorBody struct {
 	RequestID string   `xml:"RequestID"`
 }
 
+type assumeRoleResponse struct {
+	XMLName     xml.Name `xml:"AssumeRoleResponse"`
+	AccessKeyID string   `xml:"AssumeRoleResult>Credentials>AccessKeyId"`
+	Secret      string   `xml:"AssumeRoleResult>Credentials>SecretAccessKey"`
+	Token       string   `xml:"AssumeRoleResult>Credentials>SessionToken"`
+	Expiration  string   `xml:"AssumeRoleResult>Credentials>Expiration"`
+	ARN         string   `xml:"AssumeRoleResult>AssumedRoleUser>Arn"`
+	RoleID      string   `xml:"AssumeRoleResult>AssumedRoleUser>AssumedRoleId"`
+	RequestID   string   `xml:"ResponseMetadata>RequestId"`
+}
+
 type apiError struct {
 	status  int
 	code    string
@@ -293,6 +310,18 @@ func (s *EC2) handle(r cloudtest.Request) cloudtest.Response {
 		body, e = s.describeAddresses(r.Params)
 	case "AssociateAddress":
 		body, e = s.associateAddress(r.Params)
+	case "AssumeRole": // STS, same query protocol: point STSEndpoint here
+		if r.Params["RoleArn"] == "" || r.Params["RoleSessionName"] == "" {
+			return ErrorResponse(http.StatusBadRequest, "MissingParameter", "RoleArn and RoleSessionName are required", reqID)
+		}
+		s.keys[AssumedAccessKeyID] = AssumedSecretAccessKey
+		s.tokens[AssumedAccessKeyID] = AssumedSessionToken
+		b, _ := xml.Marshal(assumeRoleResponse{
+			AccessKeyID: AssumedAccessKeyID, Secret: AssumedSecretAccessKey, Token: AssumedSessionToken,
+			Expiration: time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
+			ARN:        r.Params["RoleArn"] + "/" + r.Params["RoleSessionName"], RoleID: "AROAVIPD:" + r.Params["RoleSessionName"], RequestID: reqID,
+		})
+		return cloudtest.Response{Header: http.Header{"Content-Type": {"text/xml"}}, Body: append([]byte(xml.Header), b...)}
 	default:
 		e = &apiError{http.StatusBadRequest, "InvalidAction", "the action " + r.Action + " is not valid for this web service"}
 	}

@@ -34,10 +34,14 @@ func (s *EC2) checkAuth(r cloudtest.Request) *apiError {
 	if len(cred) != 5 || cred[4] != "aws4_request" {
 		return fail("malformed Credential")
 	}
-	if cred[0] != s.keyID {
+	secret, ok := s.keys[cred[0]]
+	if !ok {
 		return fail("unknown access key " + cred[0])
 	}
-	if s.secret == "" || !s.checkSig {
+	if tok, ok := s.tokens[cred[0]]; ok && r.Header.Get("X-Amz-Security-Token") != tok {
+		return fail("missing or wrong session token for " + cred[0])
+	}
+	if secret == "" {
 		return nil
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
@@ -78,7 +82,7 @@ func (s *EC2) checkAuth(r cloudtest.Request) *apiError {
 	canonical := strings.Join([]string{r.Method, escapePath(path), "" /* EC2 query API: all parameters are in the POST body */, ch.String(), fields["SignedHeaders"], payload}, "\n")
 	scope := strings.Join(cred[1:], "/")
 	toSign := strings.Join([]string{algo, amzDate, scope, hexSHA([]byte(canonical))}, "\n")
-	key := []byte("AWS4" + s.secret)
+	key := []byte("AWS4" + secret)
 	for _, part := range cred[1:] {
 		key = hmacSHA(key, part)
 	}
