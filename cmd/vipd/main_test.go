@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,5 +152,21 @@ func TestStatus(t *testing.T) {
 	code, _, stderr = vipd(t, "", nil, "status", "--socket", filepath.Join(t.TempDir(), "none.sock"))
 	if code != 1 || !strings.Contains(stderr, "is vipd running?") {
 		t.Errorf("status without agent = %d %q", code, stderr)
+	}
+}
+
+func TestGenhash(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("hello\n"))
+	}))
+	t.Cleanup(srv.Close)
+	code, out, stderr := vipd(t, "", nil, "genhash", srv.URL+"/")
+	// md5("hello\n")
+	if code != 0 || out != "MD5SUM = b1946ac92492d2347c6235b4d2611184\n" {
+		t.Errorf("genhash = %d %q %q", code, out, stderr)
+	}
+	code, _, _ = vipd(t, "", nil, "genhash")
+	if code != 1 {
+		t.Errorf("genhash without URL = %d, want 1", code)
 	}
 }
