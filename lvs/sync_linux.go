@@ -100,7 +100,7 @@ func (s *SyncConn) Close() error { return s.c.Close() }
 func (s *SyncConn) execute(ctx context.Context, cmd uint8, flags netlink.HeaderFlags, data []byte) ([]genetlink.Message, error) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
-		deadline = time.Now().Add(5 * time.Second)
+		deadline = time.Now().Add(30 * time.Second)
 	}
 	if err := s.c.SetDeadline(deadline); err != nil {
 		return nil, err
