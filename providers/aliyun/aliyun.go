@@ -104,10 +104,16 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 		mdBase = DefaultMetadataEndpoint
 	}
 	p := &Provider{
-		opts:       opts,
-		log:        log,
-		gate:       NewGate(nil),
-		md:         Metadata{Base: mdBase, Timeout: 2 * time.Second},
+		opts: opts,
+		log:  log,
+		gate: NewGate(nil),
+		md: Metadata{
+			Base: mdBase, Timeout: 2 * time.Second,
+			// Hardened (IMDSv2-like) mode: a token from ../api/token.
+			TokenURL:       strings.TrimSuffix(strings.TrimSuffix(mdBase, "/"), "meta-data") + "api/token",
+			TokenTTLHeader: "X-aliyun-ecs-metadata-token-ttl-seconds",
+			TokenHeader:    "X-aliyun-ecs-metadata-token",
+		},
 		write:      providers.Writer{DryRun: opts.DryRun, Log: log},
 		instanceID: opts.InstanceID,
 		eniID:      opts.ENIID,
@@ -155,6 +161,9 @@ func (p *Provider) Name() string { return "aliyun/" + p.opts.Mode }
 // Acquire makes one attempt to point the VIP at this instance; it makes no
 // write call when the cloud already points it here.
 func (p *Provider) Acquire(ctx context.Context, vip providers.VIP) error {
+	if err := checkFamily(vip); err != nil {
+		return err
+	}
 	switch p.opts.Mode {
 	case ModeHaVip:
 		return p.ensureAssociated(ctx)
@@ -173,6 +182,9 @@ func (p *Provider) Release(ctx context.Context, vip providers.VIP) error { retur
 
 // Verify reads where the VIP points at the cloud.
 func (p *Provider) Verify(ctx context.Context, vip providers.VIP) (providers.Ownership, error) {
+	if err := checkFamily(vip); err != nil {
+		return providers.Ownership{}, err
+	}
 	switch p.opts.Mode {
 	case ModeHaVip:
 		return p.verifyHaVip(ctx)
@@ -266,6 +278,15 @@ func (p *Provider) eni(ctx context.Context) (string, error) {
 	p.eniID = id
 	p.mu.Unlock()
 	return id, nil
+}
+
+// checkFamily: every mode here handles IPv4 only (HAVIPs are IPv4; IPv6
+// secondary addresses and routes use other API actions).
+func checkFamily(vip providers.VIP) error {
+	if !vip.Prefix.Addr().Is4() {
+		return fmt.Errorf("aliyun: %s: only IPv4 VIPs are supported", vip.Prefix)
+	}
+	return nil
 }
 
 // hostCIDR is the VIP as a host route: a.b.c.d/32 or x::y/128.

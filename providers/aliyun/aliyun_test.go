@@ -3,6 +3,7 @@ package aliyun
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -399,42 +400,61 @@ func TestDryRunMakesNoWrite(t *testing.T) {
 }
 
 func TestMetadataDiscovery(t *testing.T) {
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", testAK)
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret")
-	md := newMetadata(t, map[string]string{
-		"instance-id": ourInst, "region-id": "cn-beijing", "mac": "00:16:3e:00:00:01",
-		"network/interfaces/macs/00:16:3e:00:00:01/network-interface-id": ourENI,
-	})
-	f := newFakeCloud()
-	f.enis[peerENI] = []string{"192.0.2.100"}
-	srv := cloudtest.New(cloudtest.ActionParam, f.handle)
-	defer srv.Close()
-	p, err := New(context.Background(), Options{Mode: ModeSecondaryIP, Endpoint: srv.URL, MetadataEndpoint: md.URL + "/latest/meta-data/"}, quiet())
-	if err != nil {
-		t.Fatalf("New: %v", err)
+	for _, hardened := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hardened=%v", hardened), func(t *testing.T) {
+			t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", testAK)
+			t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret")
+			md := newMetadata(t, map[string]string{
+				"instance-id": ourInst, "region-id": "cn-beijing", "mac": "00:16:3e:00:00:01",
+				"network/interfaces/macs/00:16:3e:00:00:01/network-interface-id": ourENI,
+			}, hardened)
+			f := newFakeCloud()
+			f.enis[peerENI] = []string{"192.0.2.100"}
+			srv := cloudtest.New(cloudtest.ActionParam, f.handle)
+			defer srv.Close()
+			p, err := New(context.Background(), Options{Mode: ModeSecondaryIP, Endpoint: srv.URL, MetadataEndpoint: md.URL + "/latest/meta-data/"}, quiet())
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			if err := p.Acquire(context.Background(), testVIP); err != nil {
+				t.Fatalf("Acquire: %v", err)
+			}
+			want := []call{
+				{Action: "UnassignPrivateIpAddresses", Params: map[string]string{"NetworkInterfaceId": peerENI, "PrivateIpAddress.1": "192.0.2.100"}},
+				{Action: "AssignPrivateIpAddresses", Params: map[string]string{"NetworkInterfaceId": ourENI, "PrivateIpAddress.1": "192.0.2.100"}},
+			}
+			if diff := cmp.Diff(want, writes(srv)); diff != "" {
+				t.Errorf("writes (-want +got):\n%s", diff)
+			}
+			if r := srv.Requests()[0].Params["RegionId"]; r != "cn-beijing" {
+				t.Errorf("RegionId = %q, want cn-beijing from metadata", r)
+			}
+		})
 	}
-	if err := p.Acquire(context.Background(), testVIP); err != nil {
-		t.Fatalf("Acquire: %v", err)
-	}
-	want := []call{
-		{Action: "UnassignPrivateIpAddresses", Params: map[string]string{"NetworkInterfaceId": peerENI, "PrivateIpAddress.1": "192.0.2.100"}},
-		{Action: "AssignPrivateIpAddresses", Params: map[string]string{"NetworkInterfaceId": ourENI, "PrivateIpAddress.1": "192.0.2.100"}},
-	}
-	if diff := cmp.Diff(want, writes(srv)); diff != "" {
-		t.Errorf("writes (-want +got):\n%s", diff)
-	}
-	if r := srv.Requests()[0].Params["RegionId"]; r != "cn-beijing" {
-		t.Errorf("RegionId = %q, want cn-beijing from metadata", r)
-	}
+}
 
-	// Metadata unreachable and nothing configured: a quick, clear error.
+func TestMetadataUnreachable(t *testing.T) {
 	start := time.Now()
-	_, err = New(context.Background(), Options{Mode: ModeSecondaryIP, MetadataEndpoint: "http://127.0.0.1:1/latest/meta-data/"}, quiet())
+	_, err := New(context.Background(), Options{Mode: ModeSecondaryIP, MetadataEndpoint: "http://127.0.0.1:1/latest/meta-data/"}, quiet())
 	if err == nil || !strings.Contains(err.Error(), "region") {
 		t.Errorf("New without metadata = %v, want a region error", err)
 	}
 	if el := time.Since(start); el > 3*time.Second {
 		t.Errorf("metadata failure took %v", el)
+	}
+}
+
+func TestIPv6Rejected(t *testing.T) {
+	p, srv, _ := setup(t, Options{Mode: ModeSecondaryIP}, nil)
+	v6 := providers.VIP{Prefix: netip.MustParsePrefix("2001:db8::100/64")}
+	if err := p.Acquire(context.Background(), v6); err == nil || providers.IsRetryable(err) {
+		t.Errorf("Acquire(v6) = %v, want a permanent error", err)
+	}
+	if _, err := p.Verify(context.Background(), v6); err == nil {
+		t.Errorf("Verify(v6) succeeded")
+	}
+	if len(srv.Requests()) != 0 {
+		t.Errorf("v6 VIP reached the API: %v", srv.Actions())
 	}
 }
 

@@ -153,10 +153,25 @@ func (f *fakeCloud) written() string {
 	return "Available"
 }
 
-// newMetadata serves the ECS metadata paths the provider reads.
-func newMetadata(t *testing.T, values map[string]string) *httptest.Server {
+// newMetadata serves the ECS metadata paths the provider reads. With
+// hardened set, it answers only requests carrying a token from
+// PUT /latest/api/token (Aliyun's hardened mode).
+func newMetadata(t *testing.T, values map[string]string, hardened bool) *httptest.Server {
 	t.Helper()
+	const token = "tok-123"
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/latest/api/token" {
+			if r.Method != http.MethodPut || r.Header.Get("X-aliyun-ecs-metadata-token-ttl-seconds") == "" {
+				http.Error(w, "bad token request", http.StatusBadRequest)
+				return
+			}
+			_, _ = w.Write([]byte(token))
+			return
+		}
+		if hardened && r.Header.Get("X-aliyun-ecs-metadata-token") != token {
+			http.Error(w, "token required", http.StatusForbidden)
+			return
+		}
 		v, ok := values[strings.TrimPrefix(r.URL.Path, "/latest/meta-data/")]
 		if !ok {
 			http.NotFound(w, r)

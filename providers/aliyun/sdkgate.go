@@ -109,6 +109,11 @@ type Metadata struct {
 	Header http.Header
 	// Client is the HTTP client (nil: a client without proxy).
 	Client *http.Client
+	// TokenURL, when set, is asked (PUT, TokenTTLHeader: 60) for a session
+	// token before each Get, sent back in TokenHeader: Aliyun's hardened
+	// metadata mode. When the token request fails, Get goes without one
+	// (normal mode).
+	TokenURL, TokenTTLHeader, TokenHeader string
 }
 
 // Get returns the trimmed body of Base+path.
@@ -131,6 +136,11 @@ func (m Metadata) Get(ctx context.Context, path string) (string, error) {
 	if c == nil {
 		c = &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 	}
+	if m.TokenURL != "" {
+		if tok, err := m.token(ctx, c); err == nil {
+			req.Header.Set(m.TokenHeader, tok)
+		}
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("metadata %s: %w", path, err)
@@ -148,6 +158,24 @@ func (m Metadata) Get(ctx context.Context, path string) (string, error) {
 		return "", fmt.Errorf("metadata %s: empty answer", path)
 	}
 	return v, nil
+}
+
+func (m Metadata) token(ctx context.Context, c *http.Client) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, m.TokenURL, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set(m.TokenTTLHeader, "60")
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	if err != nil || resp.StatusCode != http.StatusOK || len(b) == 0 {
+		return "", fmt.Errorf("metadata token: status %d: %v", resp.StatusCode, err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // SplitEndpoint turns an endpoint override ("http://127.0.0.1:8080",

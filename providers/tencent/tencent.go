@@ -172,6 +172,9 @@ func (p *Provider) Name() string { return "tencent/" + p.opts.Mode }
 // Acquire makes one attempt to point the VIP at this instance; it makes no
 // write call when the cloud already points it here.
 func (p *Provider) Acquire(ctx context.Context, vip providers.VIP) error {
+	if err := checkFamily(vip); err != nil {
+		return err
+	}
 	switch p.opts.Mode {
 	case ModeHaVip:
 		return p.ensureAssociated(ctx)
@@ -190,6 +193,9 @@ func (p *Provider) Release(ctx context.Context, vip providers.VIP) error { retur
 
 // Verify reads where the VIP points at the cloud.
 func (p *Provider) Verify(ctx context.Context, vip providers.VIP) (providers.Ownership, error) {
+	if err := checkFamily(vip); err != nil {
+		return providers.Ownership{}, err
+	}
 	switch p.opts.Mode {
 	case ModeHaVip:
 		return p.verifyHaVip(ctx)
@@ -271,6 +277,15 @@ func (p *Provider) instance(ctx context.Context) (string, error) {
 	p.instanceID = id
 	p.mu.Unlock()
 	return id, nil
+}
+
+// checkFamily: every mode here handles IPv4 only (HAVIPs are IPv4; IPv6
+// addresses and routes use other API fields and actions).
+func checkFamily(vip providers.VIP) error {
+	if !vip.Prefix.Addr().Is4() {
+		return fmt.Errorf("tencent: %s: only IPv4 VIPs are supported", vip.Prefix)
+	}
+	return nil
 }
 
 // hostCIDR is the VIP as a host route.

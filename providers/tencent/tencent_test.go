@@ -488,6 +488,20 @@ func TestNoCredentials(t *testing.T) {
 	}
 }
 
+func TestIPv6Rejected(t *testing.T) {
+	p, srv, _ := setup(t, Options{Mode: ModeRoute, RouteTableIDs: []string{"rtb-1"}, ENIID: ourENI}, nil)
+	v6 := providers.VIP{Prefix: netip.MustParsePrefix("2001:db8::100/64")}
+	if err := p.Acquire(context.Background(), v6); err == nil || providers.IsRetryable(err) {
+		t.Errorf("Acquire(v6) = %v, want a permanent error", err)
+	}
+	if _, err := p.Verify(context.Background(), v6); err == nil {
+		t.Errorf("Verify(v6) succeeded")
+	}
+	if len(srv.Requests()) != 0 {
+		t.Errorf("v6 VIP reached the API: %v", srv.Actions())
+	}
+}
+
 func TestValidate(t *testing.T) {
 	tests := []struct {
 		opts Options
