@@ -169,7 +169,10 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	})
 	log = log.With("provider", "aws")
 	p := newProvider(client, opts, log)
-	log.Info("aws provider ready", "mode", string(opts.Mode), "region", opts.Region, "instance_id", opts.InstanceID, "eni", opts.ENIID, "dry_run", opts.DryRun)
+	log.Info("aws provider ready", "mode", string(opts.Mode), "region", opts.Region, "instance_id", opts.InstanceID, "eni", opts.ENIID, "dry_run", opts.DryRun, "no_local_address", opts.NoLocalAddress)
+	if opts.Mode == ModeSecondaryIP && opts.NoLocalAddress {
+		log.Warn("secondary-ip mode without a local address", "reason", "the host drops traffic to a vip that is not on its nic")
+	}
 	return p, nil
 }
 
