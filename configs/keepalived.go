@@ -53,9 +53,8 @@ func ParseKeepalived(r io.Reader) (*Config, []string, error) {
 			c.skip(n)
 		}
 	}
-	if c.cfg.Global.Node == "" {
-		c.cfg.Global.Node = DefaultGlobal().Node
-	}
+	// Without router_id, Node stays "": Load fills in the host name of the
+	// machine that runs vipd, not of the one that ran the migration.
 	return c.cfg, c.warnings, nil
 }
 

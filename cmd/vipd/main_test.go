@@ -149,6 +149,11 @@ func TestStatus(t *testing.T) {
 	if diff := cmp.Diff(st, got); diff != "" {
 		t.Errorf("status --json (-want +got):\n%s", diff)
 	}
+	// The socket named by the configuration (here from the environment).
+	code, out, _ = vipd(t, "", []string{"VIPD_GLOBAL_STATUS_SOCKET=" + sock}, "status", "-c", "")
+	if code != 0 || !strings.Contains(out, "VI_1") {
+		t.Errorf("status via global.status_socket = %d %q", code, out)
+	}
 	code, _, stderr = vipd(t, "", nil, "status", "--socket", filepath.Join(t.TempDir(), "none.sock"))
 	if code != 1 || !strings.Contains(stderr, "is vipd running?") {
 		t.Errorf("status without agent = %d %q", code, stderr)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -17,7 +18,7 @@ import (
 )
 
 func newStatusCmd(e *env) *cobra.Command {
-	var socket string
+	var socket, config string
 	var asJSON bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
@@ -25,6 +26,18 @@ func newStatusCmd(e *env) *cobra.Command {
 		Short: "Show the running agent's instances and LVS services",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if socket == "" {
+				// The configuration's global.status_socket (file and env).
+				path := config
+				if _, err := os.Stat(path); err != nil && path == defaultConfigPath {
+					path = ""
+				}
+				cfg, err := configs.Load(path, e.environ)
+				if err != nil {
+					return err
+				}
+				socket = cfg.Global.StatusSocket
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			st, err := agent.FetchStatus(ctx, socket)
@@ -39,7 +52,8 @@ func newStatusCmd(e *env) *cobra.Command {
 			return formatStatus(e.stdout, st, time.Now())
 		},
 	}
-	cmd.Flags().StringVar(&socket, "socket", configs.DefaultGlobal().StatusSocket, "the agent's status socket (global.status_socket)")
+	cmd.Flags().StringVar(&socket, "socket", "", "the agent's status socket (default: global.status_socket of the configuration)")
+	cmd.Flags().StringVarP(&config, "config", "c", defaultConfigPath, "configuration that names the socket (when --socket is not given)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the raw status as JSON")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "give up after this long")
 	return cmd
