@@ -227,10 +227,16 @@ func (p *Provider) Verify(ctx context.Context, vip providers.VIP) (providers.Own
 		return p.verifySecondaryIP(ctx, ip)
 	case ModeRouteTable:
 		st, err := p.readRoutes(ctx, ip)
-		return st.ownership(p.eni), err
+		if err != nil {
+			return providers.Ownership{}, err
+		}
+		return st.ownership(p.eni), nil
 	default:
 		st, err := p.readEIP(ctx)
-		return st.ownership(p.eni, p.privateIP), err
+		if err != nil {
+			return providers.Ownership{}, err
+		}
+		return st.ownership(p.eni, p.privateIP), nil
 	}
 }
 
