@@ -152,6 +152,9 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 		vc.Domain, ec.Domain = host, host
 	}
 	p.vpc, p.ecs = vc, ec
+	if opts.Mode == ModeRouteEntry && len(opts.RouteTableIDs) > 1 {
+		log.Warn("route-entry uses only the first route table", "target", opts.RouteTableIDs[0], "reason", fmt.Sprintf("%d route_table_ids configured", len(opts.RouteTableIDs)))
+	}
 	return p, nil
 }
 

@@ -521,3 +521,34 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoNodesTakeover: the pair on one emulated cloud. The backup's Acquire
+// migrates the VIP with one task; the old master's Verify names the new
+// owner.
+func TestTwoNodesTakeover(t *testing.T) {
+	ctx := context.Background()
+	// The VIP starts on our ENI; node b is the peer.
+	a, srv, _ := setup(t, Options{Mode: ModePrivateIP, ENIID: ourENI}, func(f *fakeCloud) {
+		f.enis[peerENI].secondary, f.enis[ourENI].secondary = nil, []string{vipIP}
+	})
+	b, err := New(ctx, Options{Mode: ModePrivateIP, Region: "ap-guangzhou", InstanceID: peerInst, ENIID: peerENI, Endpoint: srv.URL, TaskPoll: fastPoll}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Reset()
+	if err := b.Acquire(ctx, testVIP); err != nil {
+		t.Fatalf("backup Acquire: %v", err)
+	}
+	want := []call{{Action: "MigratePrivateIpAddress",
+		Body: `{"DestinationNetworkInterfaceId":"eni-peer","PrivateIpAddress":"192.0.2.100","SourceNetworkInterfaceId":"eni-ours"}`}}
+	if diff := cmp.Diff(want, writes(t, srv)); diff != "" {
+		t.Errorf("takeover writes (-want +got):\n%s", diff)
+	}
+	o, err := a.Verify(ctx, testVIP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(providers.Ownership{Owner: peerENI, Detail: "private ip on eni-peer"}, o); diff != "" {
+		t.Errorf("old master's Verify (-want +got):\n%s", diff)
+	}
+}
