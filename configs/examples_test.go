@@ -103,3 +103,26 @@ func treeKeys(n any, path string, have map[string]bool) {
 		}
 	}
 }
+
+// TestDeploySamples loads and validates (without host checks) every other
+// sample under deploy/, e.g. the cloud pairs, so they follow schema changes.
+func TestDeploySamples(t *testing.T) {
+	files, err := filepath.Glob("../deploy/*/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if filepath.Dir(f) == filepath.Clean(examplesDir) {
+			continue
+		}
+		t.Run(f, func(t *testing.T) {
+			cfg, err := configs.Load(f, []string{})
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if err := cfg.Validate(nil); err != nil {
+				t.Errorf("Validate:\n%v", err)
+			}
+		})
+	}
+}
