@@ -228,19 +228,20 @@ func callError(action string, status int, err error) error {
 	return ce
 }
 
-// retryableCode: throttling and the "try again" codes of the VPC/ECS APIs
-// (a concurrent operation on the same resource is still running).
+// retryableCode: throttling, service-side failures, and the codes that mean
+// "another operation on this resource is still running" (a route entry
+// still Pending, a previous unassign not settled yet).
 func retryableCode(code string) bool {
-	switch {
-	case strings.HasPrefix(code, "Throttling"),
-		code == "ServiceUnavailable", code == "InternalError", code == "UnknownError",
-		strings.Contains(code, "Conflict"), // OperationConflict, InvalidOperation.Conflict, IncorrectStatus.* in flight
-		code == "LastTokenProcessing", code == "TaskConflict",
-		strings.HasPrefix(code, "IncorrectStatus"), strings.HasPrefix(code, "IncorrectRouteEntryStatus"),
-		code == "IncorrectVpcStatus", code == "OperationFailed.LastTokenProcessing":
+	switch code {
+	case "ServiceUnavailable", "InternalError", "UnknownError",
+		"OperationConflict", "Operation.Conflict", "InvalidOperation.Conflict", "TaskConflict",
+		"LastTokenProcessing", "OperationFailed.LastTokenProcessing", "IncorrectVpcStatus":
 		return true
 	}
-	return false
+	return strings.HasPrefix(code, "Throttling") ||
+		strings.HasPrefix(code, "OperationConflict") ||
+		strings.HasPrefix(code, "IncorrectStatus") ||
+		strings.HasPrefix(code, "IncorrectRouteEntryStatus")
 }
 
 // instance returns our instance id (config or metadata, cached).
