@@ -522,3 +522,17 @@ func TestTwoNodesTakeover(t *testing.T) {
 		t.Errorf("old master's Verify (-want +got):\n%s", diff)
 	}
 }
+
+func TestRetryableCode(t *testing.T) {
+	for code, want := range map[string]bool{
+		"Throttling": true, "Throttling.User": true, "Throttling.Api": true, "ServiceUnavailable": true,
+		"OperationConflict": true, "InvalidOperation.Conflict": true, "IncorrectStatus.RouteTableStatus": true,
+		"IncorrectRouteEntryStatus": true, "LastTokenProcessing": true,
+		"InvalidAccessKeyId.NotFound": false, "SignatureDoesNotMatch": false, "Forbidden.RAM": false,
+		"InvalidParameter": false, "InvalidCidrBlock.Conflict": false, "InvalidHaVipId.NotFound": false, "": false,
+	} {
+		if got := retryableCode(code); got != want {
+			t.Errorf("retryableCode(%q) = %v, want %v", code, got, want)
+		}
+	}
+}

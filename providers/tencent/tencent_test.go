@@ -552,3 +552,16 @@ func TestTwoNodesTakeover(t *testing.T) {
 		t.Errorf("old master's Verify (-want +got):\n%s", diff)
 	}
 }
+
+func TestRetryableCode(t *testing.T) {
+	for code, want := range map[string]bool{
+		"RequestLimitExceeded": true, "RequestLimitExceeded.UinLimitExceeded": true, "InternalError": true,
+		"InternalError.ModuleError": true, "ResourceUnavailable": true, "UnsupportedOperation.Locked": true,
+		"AuthFailure.SignatureFailure": false, "AuthFailure.SecretIdNotFound": false, "UnauthorizedOperation": false,
+		"InvalidParameterValue": false, "ResourceNotFound": false, "LimitExceeded": false, "": false,
+	} {
+		if got := retryableCode(code); got != want {
+			t.Errorf("retryableCode(%q) = %v, want %v", code, got, want)
+		}
+	}
+}
