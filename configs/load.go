@@ -31,6 +31,7 @@ const EnvPrefix = "VIPD_"
 //	VIPD_INSTANCES_0_UNICAST_PEERS=192.0.2.2,192.0.2.3   (lists of scalars: comma separated)
 //	VIPD_INSTANCES_0_PROVIDER_TYPE=aws
 //	VIPD_INSTANCES_1_TRACK_SCRIPTS_0_NAME=chk_nginx
+//	VIPD_INSTANCES_1_TRACK_SCRIPTS=chk_nginx,chk_disk      (track entries: bare names)
 //	VIPD_VIRTUAL_SERVERS_0_REAL_SERVERS_1_CHECKS_0_TYPE=tcp
 //
 // Environment values override the file. An index beyond the file's list
@@ -107,6 +108,7 @@ func decodeTree(tree map[string]any, env []string, path string) (*Config, error)
 		dc.TagName = "yaml"
 		dc.WeaklyTypedInput = true
 		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
+			trackHook,
 			durationHook,
 			netipHook,
 			mapstructure.StringToSliceHookFunc(","),
@@ -293,6 +295,18 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a duration (use 1s, 100ms or bare seconds)", s)
 	}
 	return d, nil
+}
+
+// trackHook accepts a bare name for a track entry: track_scripts:
+// [chk_nginx] (also VIPD_INSTANCES_0_TRACK_SCRIPTS=chk_a,chk_b).
+func trackHook(from, to reflect.Type, data any) (any, error) {
+	if to != reflect.TypeFor[TrackScript]() && to != reflect.TypeFor[TrackInterface]() {
+		return data, nil
+	}
+	if s, ok := data.(string); ok {
+		return map[string]any{"name": strings.TrimSpace(s)}, nil
+	}
+	return data, nil
 }
 
 func durationHook(from, to reflect.Type, data any) (any, error) {

@@ -158,6 +158,19 @@ instances:
 			},
 		},
 		{
+			name: "track entries as bare names",
+			env:  []string{"VIPD_INSTANCES_0_TRACK_SCRIPTS=chk_a, chk_b", "VIPD_INSTANCES_0_TRACK_INTERFACES=eth1"},
+			check: func(t *testing.T, c *configs.Config) {
+				in := c.Instances[0]
+				if diff := cmp.Diff([]configs.TrackScript{{Name: "chk_a"}, {Name: "chk_b"}}, in.TrackScripts); diff != "" {
+					t.Errorf("track_scripts (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff([]configs.TrackInterface{{Name: "eth1"}}, in.TrackInterfaces); diff != "" {
+					t.Errorf("track_interfaces (-want +got):\n%s", diff)
+				}
+			},
+		},
+		{
 			name: "one element of a scalar list",
 			env:  []string{"VIPD_INSTANCES_0_VIPS_1=192.0.2.101"},
 			check: func(t *testing.T, c *configs.Config) {
