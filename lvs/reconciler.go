@@ -13,23 +13,10 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/moby/ipvs"
 )
-
-// Config configures a Reconciler.
-type Config struct {
-	// Logger receives the reconciler's logs (default: discarded).
-	Logger *slog.Logger
-	// Metrics counts kernel calls (default: a private one).
-	Metrics *Metrics
-	// OnQuorum is called when a service gains (up=true) or loses its
-	// quorum. It runs after the kernel was updated, without locks held, on
-	// the goroutine that called Reconcile or SetActive, one call at a time;
-	// it must not block (run quorum_up/quorum_down commands asynchronously).
-	// As keepalived, the first evaluation reports only a lost quorum.
-	OnQuorum func(st ServiceState, up bool)
-}
 
 // kService is the cached kernel state of one owned service.
 type kService struct {
@@ -53,6 +40,7 @@ type quorumEvent struct {
 // concurrent use; they are serialized.
 type Reconciler struct {
 	h        ipvsHandle
+	closer   func()
 	log      *slog.Logger
 	m        *Metrics
 	onQuorum func(ServiceState, bool)
@@ -79,6 +67,97 @@ func NewReconciler(h ipvsHandle, cfg Config) *Reconciler {
 		r.m = &Metrics{}
 	}
 	return r
+}
+
+// NewKernelReconciler opens the kernel's IPVS table in the network
+// namespace at netnsPath ("" for the current one) and returns a reconciler
+// over it. Close releases the handle.
+func NewKernelReconciler(netnsPath string, cfg Config) (*Reconciler, error) {
+	h, err := OpenKernel(netnsPath)
+	if err != nil {
+		return nil, err
+	}
+	r := NewReconciler(h, cfg)
+	r.closer = h.Close
+	return r, nil
+}
+
+// Close releases the kernel handle of NewKernelReconciler; it leaves the
+// kernel table as it is (call Flush first for lvs_flush). Safe to call more
+// than once.
+func (r *Reconciler) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closer != nil {
+		r.closer()
+		r.closer = nil
+	}
+}
+
+// Run calls Resync every interval until ctx is done, repairing changes
+// made to owned services behind vipd's back; errors are logged and counted
+// (Metrics). It returns ctx's error.
+func (r *Reconciler) Run(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			if err := r.Resync(ctx); err != nil && ctx.Err() == nil {
+				r.log.Error("lvs resync failed", "err", err)
+			}
+		}
+	}
+}
+
+// Status reports every desired service with its real servers, their
+// health, programmed weights and connection counts (one destination read
+// per programmed service).
+func (r *Reconciler) Status(ctx context.Context) ([]ServiceStatus, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]ServiceStatus, 0, len(r.last))
+	var errs []error
+	for _, st := range r.last {
+		if err := ctx.Err(); err != nil {
+			return out, fmt.Errorf("lvs: status: %w", err)
+		}
+		k := st.Key()
+		ss := ServiceStatus{Service: k.String(), Scheduler: st.scheduler(), Instance: st.Instance, QuorumUp: r.quorum[k]}
+		kernel := map[netip.AddrPort]*ipvs.Destination{}
+		if ks, ok := r.table[k]; ok {
+			ss.Programmed = true
+			ds, err := r.getDests(toIPVS(k, ks.params))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%v: %w", k, err))
+			}
+			for _, d := range ds {
+				if a, _, ok := fromIPVSDest(d); ok {
+					kernel[a] = d
+				}
+			}
+		}
+		add := func(a netip.AddrPort, weight int, healthy, sorry bool) {
+			rs := RealStatus{Address: a, Weight: weight, KernelWeight: -1, Healthy: healthy, Sorry: sorry}
+			if d, ok := kernel[a]; ok {
+				rs.KernelWeight, rs.ActiveConns, rs.InactConns = d.Weight, d.ActiveConnections, d.InactiveConnections
+			}
+			ss.Reals = append(ss.Reals, rs)
+		}
+		for _, rs := range st.Reals {
+			add(rs.Address, rs.Weight, rs.Healthy, false)
+		}
+		if st.Sorry.IsValid() {
+			add(st.Sorry, 1, false, true)
+		}
+		out = append(out, ss)
+	}
+	if len(errs) > 0 {
+		return out, fmt.Errorf("lvs: status: %w", errors.Join(errs...))
+	}
+	return out, nil
 }
 
 // Metrics returns the reconciler's kernel call counters.
