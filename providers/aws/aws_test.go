@@ -774,3 +774,18 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestEndpointByOtherName: the fake checks the signature against the Host
+// the client sent, so tests in network namespaces may reach it under any
+// address.
+func TestEndpointByOtherName(t *testing.T) {
+	e := newEnv(t, "")
+	port := e.ec2.URL()[strings.LastIndex(e.ec2.URL(), ":")+1:]
+	p, err := New(ctxT(t), Options{Mode: ModeSecondaryIP, Endpoint: "http://localhost:" + port, MetadataEndpoint: e.md.URL()}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Verify(ctxT(t), vip); err != nil {
+		t.Fatalf("Verify through localhost: %v", err)
+	}
+}

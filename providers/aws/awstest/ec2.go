@@ -71,13 +71,11 @@ type EC2 struct {
 	tokens map[string]string // access key id → session token (assumed roles)
 }
 
-// NewServer starts a fake EC2 endpoint listening on addr (host:port; "" or
-// "127.0.0.1:0" picks a free loopback port). Close it when done.
+// NewServer starts a fake EC2 endpoint listening on addr (host:port; ""
+// picks a free loopback port). Close it when done.
 func NewServer(addr string) (*EC2, error) {
-	if addr == "" || addr == "127.0.0.1:0" {
-		s := newEC2()
-		s.url = s.Server.URL
-		return s, nil
+	if addr == "" {
+		addr = "127.0.0.1:0"
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -86,11 +84,20 @@ func NewServer(addr string) (*EC2, error) {
 	return NewServerListener(l), nil
 }
 
+// hostHeader carries the request's Host to the handler: cloudtest records
+// headers only, and SigV4 signs the host.
+const hostHeader = "X-Awstest-Host"
+
 // NewServerListener starts a fake EC2 endpoint serving on l, e.g. a listener
-// opened inside a network namespace. Close closes l.
+// opened inside a network namespace. Close closes l. Clients may reach it
+// under any address (the signature check uses the Host they sent).
 func NewServerListener(l net.Listener) *EC2 {
 	s := newEC2()
-	s.extra = &http.Server{Handler: s.Server.Config.Handler}
+	inner := s.Server.Config.Handler
+	s.extra = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Set(hostHeader, r.Host)
+		inner.ServeHTTP(w, r)
+	})}
 	s.url = "http://" + l.Addr().String()
 	go func() { _ = s.extra.Serve(l) }() // owned by s; ends on Close
 	return s

@@ -54,9 +54,7 @@ func (s *EC2) checkAuth(r cloudtest.Request) *apiError {
 		var v string
 		switch h {
 		case "host":
-			// cloudtest does not record Host; the SDK sends the host of
-			// the endpoint URL, which is ours.
-			v = strings.TrimPrefix(s.url, "http://")
+			v = r.Header.Get(hostHeader)
 		case "content-length":
 			v = r.Header.Get("Content-Length")
 			if v == "" {
