@@ -3,7 +3,9 @@
 package lvs
 
 import (
+	"regexp"
 	"testing"
+	"time"
 )
 
 // TestKernelReconcile runs the reconcile table against the kernel's IPVS,
@@ -11,4 +13,29 @@ import (
 func TestKernelReconcile(t *testing.T) {
 	requireKernel(t)
 	runTable(t, func(t *testing.T) ipvsHandle { return newNS(t, "vlvs-tbl").ipvs(t) })
+}
+
+// TestKernelPersistence checks that the kernel reads persistence and its
+// granularity as meant (a round trip through netlink alone would not catch
+// a byte-order mistake): /proc/net/ip_vs shows them.
+func TestKernelPersistence(t *testing.T) {
+	requireKernel(t)
+	ns := newNS(t, "vlvs-pers")
+	r := NewReconciler(ns.ipvs(t), Config{})
+	st := []ServiceState{{
+		Service: Service{Address: vip1, Scheduler: "wlc", Persistence: 300 * time.Second, Netmask: 24},
+		Reals:   []RealState{rs("192.0.2.11:80", 1, true)},
+	}}
+	if err := r.Reconcile(t.Context(), st); err != nil {
+		t.Fatal(err)
+	}
+	proc, err := ns.readFile("/proc/thread-self/net/ip_vs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "TCP  C0000264:0050 wlc  persistent <jiffies> FFFFFF00": the mask
+	// printed in host order.
+	if want := regexp.MustCompile(`C0000264:0050 wlc +persistent [1-9][0-9]* FFFFFF00`); !want.MatchString(proc) {
+		t.Errorf("/proc/net/ip_vs does not match %q:\n%s", want, proc)
+	}
 }
