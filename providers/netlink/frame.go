@@ -22,35 +22,28 @@ var allNodesMAC = net.HardwareAddr{0x33, 0x33, 0x00, 0x00, 0x00, 0x01}
 // receivers check (RFC 4861 §7.1.2).
 const ndHopLimit = 255
 
-// garpFrame builds the gratuitous ARP keepalived sends (vrrp_arp.c,
-// send_gratuitous_arp_immediate): an Ethernet broadcast carrying an ARP
-// request whose sender and target protocol addresses are both the VIP,
-// sender hardware address the interface MAC and target hardware address
-// ff:ff:ff:ff:ff:ff. A request (not a reply) is what switches, hosts and
-// cloud HAVIPs update their tables from. The frame is padded to the Ethernet
+// garpPacket builds the ARP payload of the gratuitous ARP keepalived sends
+// (vrrp_arp.c, send_gratuitous_arp_immediate): a request whose sender and
+// target protocol addresses are both the VIP, sender hardware address the
+// interface MAC and target hardware address ff:ff:ff:ff:ff:ff. A request (not
+// a reply) is what switches, hosts and cloud HAVIPs update their tables from.
+// It goes out with arp.Client.WriteTo(pkt, ethernet.Broadcast), which frames
+// it from the sender MAC to the broadcast address, padded to the Ethernet
 // minimum.
-func garpFrame(mac net.HardwareAddr, vip netip.Addr) ([]byte, error) {
+func garpPacket(mac net.HardwareAddr, vip netip.Addr) (*arp.Packet, error) {
 	if len(mac) != 6 {
 		return nil, fmt.Errorf("garp: hardware address %q is not Ethernet", mac)
 	}
 	if !vip.Is4() {
 		return nil, fmt.Errorf("garp: %s is not an IPv4 address", vip)
 	}
+	// arp.NewPacket accepts ethernet.Broadcast as the target hardware
+	// address (it is even exempt from its length check).
 	p, err := arp.NewPacket(arp.OperationRequest, mac, vip, ethernet.Broadcast, vip)
 	if err != nil {
 		return nil, fmt.Errorf("garp: %w", err)
 	}
-	payload, err := p.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("garp: %w", err)
-	}
-	f := ethernet.Frame{
-		Destination: ethernet.Broadcast,
-		Source:      mac,
-		EtherType:   ethernet.EtherTypeARP,
-		Payload:     payload,
-	}
-	return f.MarshalBinary()
+	return p, nil
 }
 
 // unsolicitedNAFrame builds the unsolicited neighbour advertisement keepalived

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mdlayher/arp"
 	"github.com/mdlayher/ethernet"
 	"github.com/mdlayher/packet"
 	vnl "github.com/vishvananda/netlink"
@@ -320,63 +321,33 @@ func (p *Provider) announce(ctx context.Context, vip providers.VIP, link vnl.Lin
 		return nil
 	}
 	ifi := &net.Interface{Index: attrs.Index, Name: attrs.Name, HardwareAddr: attrs.HardwareAddr}
-	v4 := vip.Prefix.Addr().Is4()
-	proto := unix.ETH_P_IPV6
-	if v4 {
-		proto = unix.ETH_P_ARP
-	}
-	var (
-		conn   *packet.Conn
-		router bool
-	)
+	var s sender
 	err := p.inNS(func() error {
-		c, err := listen(ifi, proto)
-		if err != nil {
-			return fmt.Errorf("open packet socket: %w", err)
-		}
-		conn = c
-		if !v4 {
-			router = p.routerFlag(ifi.Name)
-		}
-		return nil
+		var err error
+		s, err = newSender(ifi, vip.Prefix.Addr(), p.routerFlag)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("netlink: announce %s: %w", vip, err)
 	}
-	var (
-		frame []byte
-		dst   net.HardwareAddr
-	)
-	if v4 {
-		frame, err = garpFrame(attrs.HardwareAddr, vip.Prefix.Addr())
-		dst = ethernet.Broadcast
-	} else {
-		frame, err = unsolicitedNAFrame(attrs.HardwareAddr, vip.Prefix.Addr(), router)
-		dst = allNodesMAC
-	}
-	if err != nil {
-		conn.Close()
-		return fmt.Errorf("netlink: announce %s: %w", vip, err)
-	}
-	to := &packet.Addr{HardwareAddr: dst}
 	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetWriteDeadline(dl)
+		_ = s.SetWriteDeadline(dl)
 	}
-	if _, err := conn.WriteTo(frame, to); err != nil {
-		conn.Close()
+	if err := s.send(); err != nil {
+		s.Close()
 		return fmt.Errorf("netlink: announce %s: %w", vip, err)
 	}
-	_ = conn.SetWriteDeadline(time.Time{})
+	_ = s.SetWriteDeadline(time.Time{})
 	p.log.Debug("announced vip", "vip", vip.Prefix, "iface", vip.Interface, "count", 1)
 	if p.opts.GARPCount <= 1 {
-		conn.Close()
+		s.Close()
 		return nil
 	}
 
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		conn.Close()
+		s.Close()
 		return ErrClosed
 	}
 	bctx, cancel := context.WithCancel(p.base)
@@ -388,7 +359,7 @@ func (p *Provider) announce(ctx context.Context, vip providers.VIP, link vnl.Lin
 	if old != nil { // only when the contract (one caller per VIP) is broken
 		old.cancel()
 	}
-	go p.runBurst(bctx, key, b, conn, frame, to, vip)
+	go p.runBurst(bctx, key, b, s, vip)
 	return nil
 }
 
@@ -409,10 +380,10 @@ func (p *Provider) routerFlag(iface string) bool {
 
 // runBurst sends the remaining GARPCount-1 frames, GARPInterval apart (each
 // gap at least the interval, like keepalived's garp_interval).
-func (p *Provider) runBurst(ctx context.Context, key string, b *burst, conn *packet.Conn, frame []byte, to net.Addr, vip providers.VIP) {
+func (p *Provider) runBurst(ctx context.Context, key string, b *burst, s sender, vip providers.VIP) {
 	defer p.wg.Done()
 	defer close(b.done)
-	defer conn.Close()
+	defer s.Close()
 	defer func() {
 		p.mu.Lock()
 		if p.bursts[key] == b {
@@ -429,7 +400,7 @@ func (p *Provider) runBurst(ctx context.Context, key string, b *burst, conn *pac
 			return
 		case <-t.C:
 		}
-		if _, err := conn.WriteTo(frame, to); err != nil {
+		if err := s.send(); err != nil {
 			p.log.Warn("announce failed", "vip", vip.Prefix, "iface", vip.Interface, "count", i, "err", err)
 		} else {
 			p.log.Debug("announced vip", "vip", vip.Prefix, "iface", vip.Interface, "count", i)
@@ -449,6 +420,77 @@ func (p *Provider) stopBurst(key string) {
 		<-b.done
 	}
 }
+
+// sender sends one announcement per call: a gratuitous ARP for an IPv4 VIP,
+// an unsolicited NA for an IPv6 one.
+type sender interface {
+	send() error
+	SetWriteDeadline(time.Time) error
+	Close() error
+}
+
+var (
+	_ sender = garpSender{}
+	_ sender = naSender{}
+)
+
+// newSender opens the socket that announces vip on ifi. It must run in the
+// provider's namespace: the socket, the address dump arp.New makes and the
+// forwarding sysctl routerFlag reads all follow the calling thread.
+func newSender(ifi *net.Interface, vip netip.Addr, routerFlag func(iface string) bool) (sender, error) {
+	if vip.Is4() {
+		pkt, err := garpPacket(ifi.HardwareAddr, vip)
+		if err != nil {
+			return nil, err
+		}
+		conn, err := listen(ifi, unix.ETH_P_ARP)
+		if err != nil {
+			return nil, fmt.Errorf("open packet socket: %w", err)
+		}
+		// arp.New rather than arp.Dial: Dial's socket has no filter and
+		// would queue every ARP frame the interface receives, unread.
+		// arp.New requires ifi to carry an IPv4 address (it is only used
+		// by Request); the VIP itself is one.
+		c, err := arp.New(ifi, conn)
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("open arp client: %w", err)
+		}
+		return garpSender{c: c, pkt: pkt}, nil
+	}
+	frame, err := unsolicitedNAFrame(ifi.HardwareAddr, vip, routerFlag(ifi.Name))
+	if err != nil {
+		return nil, err
+	}
+	conn, err := listen(ifi, unix.ETH_P_IPV6)
+	if err != nil {
+		return nil, fmt.Errorf("open packet socket: %w", err)
+	}
+	return naSender{c: conn, frame: frame}, nil
+}
+
+// garpSender sends keepalived's gratuitous ARP with an arp.Client.
+type garpSender struct {
+	c   *arp.Client
+	pkt *arp.Packet
+}
+
+func (g garpSender) send() error                        { return g.c.WriteTo(g.pkt, ethernet.Broadcast) }
+func (g garpSender) SetWriteDeadline(t time.Time) error { return g.c.SetWriteDeadline(t) }
+func (g garpSender) Close() error                       { return g.c.Close() }
+
+// naSender writes a prebuilt unsolicited NA frame to 33:33:00:00:00:01.
+type naSender struct {
+	c     *packet.Conn
+	frame []byte
+}
+
+func (n naSender) send() error {
+	_, err := n.c.WriteTo(n.frame, &packet.Addr{HardwareAddr: allNodesMAC})
+	return err
+}
+func (n naSender) SetWriteDeadline(t time.Time) error { return n.c.SetWriteDeadline(t) }
+func (n naSender) Close() error                       { return n.c.Close() }
 
 // listen opens a send-only packet socket on ifi: bound to proto so the
 // kernel tags the frames correctly, with a filter that queues nothing.
