@@ -27,6 +27,11 @@ import (
 
 const echoPort = 7777
 
+// settle is how long the probe runs before the event. It is longer than the
+// kernel's neighbour locktime (1 s): a client's ARP entry for a VIP is older
+// than that in real life, and a younger one ignores gratuitous ARPs.
+var settle = 1500 * time.Millisecond
+
 var vip = netip.MustParsePrefix("192.0.2.100/24")
 
 type daemon string
@@ -48,6 +53,7 @@ func main() {
 	runs := flag.Int("runs", 3, "measurements per line (the median is reported)")
 	bin := flag.String("vipd", "", "vipd binary (default: build ./cmd/vipd)")
 	idle := flag.Duration("idle", 10*time.Second, "idle time for the memory/CPU figure")
+	flag.DurationVar(&settle, "settle", settle, "probe time before each event")
 	only := flag.String("only", "", "measure only this daemon (vipd or keepalived); no ratio")
 	flag.Parse()
 	daemons := []daemon{vipdD, keepalivedD}
@@ -133,7 +139,7 @@ func measure(bin string, d daemon, ev event, adv time.Duration) time.Duration {
 		s.Fatalf("probe: %v", err)
 	}
 	defer pr.Stop()
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(settle)
 	if pr.LastFrom() != "n1" {
 		s.Fatalf("%s: before the event the VIP answers from %q, want n1", d, pr.LastFrom())
 	}
