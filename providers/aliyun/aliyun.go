@@ -72,10 +72,10 @@ func (o Options) Validate() error {
 type Provider struct {
 	opts  Options
 	log   *slog.Logger
-	gate  *Gate
+	gate  *providers.Gate
 	vpc   *vpc.Client
 	ecs   *ecs.Client
-	md    Metadata
+	md    providers.Metadata
 	write providers.Writer
 
 	mu         sync.Mutex
@@ -106,8 +106,8 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	p := &Provider{
 		opts: opts,
 		log:  log,
-		gate: NewGate(nil),
-		md: Metadata{
+		gate: providers.NewGate(nil),
+		md: providers.Metadata{
 			Base: mdBase, Timeout: 2 * time.Second,
 			// Hardened (IMDSv2-like) mode: a token from ../api/token.
 			TokenURL:       strings.TrimSuffix(strings.TrimSuffix(mdBase, "/"), "meta-data") + "api/token",
@@ -134,7 +134,7 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	var host string
 	if opts.Endpoint != "" {
 		var scheme string
-		scheme, host = SplitEndpoint(opts.Endpoint)
+		scheme, host = providers.SplitEndpoint(opts.Endpoint)
 		cfg.Scheme = strings.ToUpper(scheme)
 	}
 	// One credentials provider shared by both clients so the RAM role's STS
@@ -215,7 +215,7 @@ func callError(action string, status int, err error) error {
 	if !errors.As(err, &se) {
 		// Network error, call deadline, or an SDK client error (bad
 		// credentials config, endpoint): only the first two are transient.
-		ce.Retryable = TransientHTTP(status, err)
+		ce.Retryable = providers.TransientHTTP(status, err)
 		return ce
 	}
 	ce.Code, ce.RequestID, ce.HTTPCode = se.ErrorCode(), se.RequestId(), se.HttpStatus()

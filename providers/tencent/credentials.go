@@ -12,7 +12,7 @@ import (
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
-	"github.com/vipd/vipd/providers/aliyun"
+	"github.com/vipd/vipd/providers"
 )
 
 // credentialSource yields the credential for the next call. The pinned SDK
@@ -20,7 +20,7 @@ import (
 // DefaultProviderChain came later), so vipd implements the two sources it
 // needs: the environment, then the CVM's CAM role via instance metadata.
 type credentialSource struct {
-	md  aliyun.Metadata
+	md  providers.Metadata
 	now func() time.Time
 
 	mu      sync.Mutex

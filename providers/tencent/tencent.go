@@ -16,7 +16,6 @@ import (
 	vpc "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc/v20170312"
 
 	"github.com/vipd/vipd/providers"
-	"github.com/vipd/vipd/providers/aliyun"
 )
 
 // Modes of the tencent provider.
@@ -95,9 +94,9 @@ func (o Options) Validate() error {
 type Provider struct {
 	opts   Options
 	log    *slog.Logger
-	gate   *aliyun.Gate
+	gate   *providers.Gate
 	client *vpc.Client
-	md     aliyun.Metadata
+	md     providers.Metadata
 	creds  *credentialSource
 	write  providers.Writer
 	poll   TaskPoll
@@ -128,11 +127,11 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	if mdBase == "" {
 		mdBase = DefaultMetadataEndpoint
 	}
-	md := aliyun.Metadata{Base: mdBase, Timeout: 2 * time.Second}
+	md := providers.Metadata{Base: mdBase, Timeout: 2 * time.Second}
 	p := &Provider{
 		opts:       opts,
 		log:        log,
-		gate:       aliyun.NewGate(nil),
+		gate:       providers.NewGate(nil),
 		md:         md,
 		creds:      &credentialSource{md: md, now: time.Now},
 		write:      providers.Writer{DryRun: opts.DryRun, Log: log},
@@ -155,7 +154,7 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	prof.HttpProfile.ReqTimeout = 30 // seconds; each call is also bound to its ctx
 	prof.Language = "en-US"
 	if opts.Endpoint != "" {
-		prof.HttpProfile.Scheme, prof.HttpProfile.Endpoint = aliyun.SplitEndpoint(opts.Endpoint)
+		prof.HttpProfile.Scheme, prof.HttpProfile.Endpoint = providers.SplitEndpoint(opts.Endpoint)
 	}
 	c, err := vpc.NewClient(common.NewCredential("", ""), region, prof)
 	if err != nil {
@@ -229,7 +228,7 @@ func callError(ctx context.Context, action string, status int, err error) error 
 	ce := &providers.CallError{Provider: "tencent", Action: action, HTTPCode: status, Err: err}
 	var te *tcerr.TencentCloudSDKError
 	if !errors.As(err, &te) {
-		ce.Retryable = aliyun.TransientHTTP(status, err)
+		ce.Retryable = providers.TransientHTTP(status, err)
 		return ce
 	}
 	ce.Code, ce.RequestID, ce.Err = te.Code, te.RequestId, errors.New(te.Message)
@@ -245,7 +244,7 @@ func callError(ctx context.Context, action string, status int, err error) error 
 		}
 	case "ClientError.HttpStatusCodeError":
 		ce.Err = fmt.Errorf("http status %d", status)
-		ce.Retryable = aliyun.TransientHTTP(status, nil)
+		ce.Retryable = providers.TransientHTTP(status, nil)
 	default:
 		ce.Retryable = retryableCode(te.Code)
 	}

@@ -1,8 +1,8 @@
-package aliyun
+package providers
 
-// This file holds the cloud-agnostic helpers that both the aliyun and the
-// tencent providers need (the tencent package imports them). They belong in
-// package providers; they live here until the lead moves them (see report).
+// Cloud-agnostic helpers for SDKs that take no context (Aliyun, Tencent):
+// a gate binding each call to its context, instance-metadata reads, endpoint
+// parsing and the transient-HTTP classification.
 
 import (
 	"context"
