@@ -182,10 +182,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, desired []ServiceState) erro
 
 // SetActive records whether the VRRP instance is master and re-applies the
 // last desired state: services linked to an instance are programmed only
-// while it is master.
+// while it is master, and left untouched until its first SetActive.
 func (r *Reconciler) SetActive(ctx context.Context, instance string, active bool) error {
 	r.mu.Lock()
-	if r.active[instance] == active {
+	if cur, known := r.active[instance]; known && cur == active {
 		r.mu.Unlock()
 		return nil
 	}
@@ -302,16 +302,27 @@ func (r *Reconciler) refreshLocked(keys map[ServiceKey]bool) error {
 }
 
 // plan computes the wanted kernel state and updates the quorum states.
-func (r *Reconciler) plan(desired []ServiceState) (map[ServiceKey]wantService, []quorumEvent) {
-	want := make(map[ServiceKey]wantService, len(desired))
-	var events []quorumEvent
+// Services linked to a VRRP instance whose state SetActive has not reported
+// yet are frozen: left as they are in the kernel, neither created nor
+// deleted, so a restarted vipd does not drop a master's services before its
+// VRRP instance has decided.
+func (r *Reconciler) plan(desired []ServiceState) (want map[ServiceKey]wantService, frozen map[ServiceKey]bool, events []quorumEvent) {
+	want = make(map[ServiceKey]wantService, len(desired))
+	frozen = map[ServiceKey]bool{}
 	seen := make(map[ServiceKey]bool, len(desired))
 	for _, st := range desired {
 		k := st.Key()
 		seen[k] = true
 		up := r.evalQuorum(k, st, &events)
-		if st.Instance != "" && !r.active[st.Instance] {
-			continue
+		if st.Instance != "" {
+			active, known := r.active[st.Instance]
+			if !known {
+				frozen[k] = true
+				continue
+			}
+			if !active {
+				continue
+			}
 		}
 		w := wantService{params: st.params(), dests: make(map[netip.AddrPort]dstParams, len(st.Reals)+1)}
 		sorry := !up && st.Sorry.IsValid()
@@ -339,7 +350,7 @@ func (r *Reconciler) plan(desired []ServiceState) (map[ServiceKey]wantService, [
 			delete(r.quorum, k)
 		}
 	}
-	return want, events
+	return want, frozen, events
 }
 
 // evalQuorum updates the quorum state of k from the healthy weights.
@@ -370,7 +381,7 @@ func (r *Reconciler) evalQuorum(k ServiceKey, st ServiceState, events *[]quorumE
 }
 
 func (r *Reconciler) reconcileLocked(ctx context.Context) ([]quorumEvent, error) {
-	want, events := r.plan(r.last)
+	want, frozen, events := r.plan(r.last)
 	if r.table == nil {
 		keys := r.desiredKeys()
 		if err := r.refreshLocked(keys); err != nil {
@@ -381,7 +392,7 @@ func (r *Reconciler) reconcileLocked(ctx context.Context) ([]quorumEvent, error)
 	var errs []error
 	// Services vipd owns that are no longer wanted.
 	for _, k := range sortedKeys(r.table) {
-		if _, ok := want[k]; ok {
+		if _, ok := want[k]; ok || frozen[k] {
 			continue
 		}
 		if err := ctx.Err(); err != nil {

@@ -188,6 +188,13 @@ func reconcileCases() []tableCase {
 			{name: "master", op: activate(true), wantCalls: CallCounts{NewService: 1, NewDest: 3}, wantTable: webTable(true)},
 			{name: "backup again", op: activate(false), wantCalls: CallCounts{DelService: 1}},
 		}},
+		{name: "a restart leaves linked services alone until VRRP decides", steps: []step{
+			{name: "master", op: activate(true)},
+			{name: "programmed", desired: []ServiceState{linked}, wantCalls: CallCounts{GetServices: 1, NewService: 1, NewDest: 3}, wantTable: webTable(true)},
+			{name: "restart, VRRP state unknown", restart: true, desired: []ServiceState{linked}, wantCalls: CallCounts{GetServices: 1, GetDests: 1}, wantTable: webTable(true)},
+			{name: "a server fails meanwhile: still untouched", desired: []ServiceState{func() ServiceState { st := web(false); st.Instance = "VI_1"; return st }()}, wantTable: webTable(true)},
+			{name: "backup", op: activate(false), wantCalls: CallCounts{DelService: 1}},
+		}},
 		{name: "changes behind vipd's back are repaired", steps: []step{
 			{name: "create", desired: []ServiceState{web(true)}, wantCalls: CallCounts{GetServices: 1, NewService: 1, NewDest: 3}, wantTable: webTable(true)},
 			{name: "a destination deleted behind its back: the update fails", behind: func(h ipvsHandle) error {
