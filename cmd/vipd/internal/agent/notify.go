@@ -87,7 +87,7 @@ func (n *notifier) exec(ctx context.Context, x notification) {
 }
 
 func (n *notifier) runCmd(ctx context.Context, state string, cmd *exec.Cmd) {
-	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.timeout) // a started script (e.g. STOP at shutdown) finishes
 	defer cancel()
 	done := make(chan error, 1)
 	if err := cmd.Start(); err != nil {

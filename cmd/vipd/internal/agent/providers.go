@@ -10,6 +10,7 @@ import (
 	"github.com/vipd/vipd/providers/aliyun"
 	"github.com/vipd/vipd/providers/aws"
 	"github.com/vipd/vipd/providers/netlink"
+	"github.com/vipd/vipd/providers/tencent"
 )
 
 // providerSet builds the providers of every instance and closes them at the end.
@@ -48,7 +49,11 @@ func (ps *providerSet) forInstance(ctx context.Context, c configs.Instance) (loc
 			Endpoint: p.Endpoint, MetadataEndpoint: p.MetadataEndpoint, DryRun: p.DryRun, NoLocalAddress: p.NoLocalAddress,
 		}, log)
 	case configs.ProviderTencent:
-		cloud, err = newTencent(ctx, c, log)
+		cloud, err = tencent.New(ctx, tencent.Options{
+			Mode: p.Mode, Region: p.Region, InstanceID: p.InstanceID, ENIID: p.ENIID, HaVipID: p.HaVipID,
+			RouteTableIDs: p.RouteTableIDs, SubnetID: p.SubnetID, ManageAssociation: p.ManageAssociation,
+			Endpoint: p.Endpoint, MetadataEndpoint: p.MetadataEndpoint, DryRun: p.DryRun, NoLocalAddress: p.NoLocalAddress,
+		}, log)
 	default:
 		return nil, nil, fmt.Errorf("provider type %q is not known", p.Type)
 	}
