@@ -1,24 +1,35 @@
 // Package lvs implements vipd's IPVS (LVS) module: keepalived's
-// virtual_server, real_server, sorry_server, inhibit_on_failure and quorum
-// semantics programmed through github.com/moby/ipvs, plus the IPVS
-// connection synchronization daemon through generic netlink.
+// virtual_server, virtual_server_group, real_server, sorry_server,
+// inhibit_on_failure and quorum semantics, programmed through
+// github.com/moby/ipvs, and the IPVS connection synchronization daemon
+// (lvs_sync_daemon) through generic netlink.
+//
+// The agent feeds a Reconciler the desired state: the config plus the
+// health of every real server (ServiceState); lvs never imports checks/.
 //
 // Invariants:
 //   - Ownership: vipd owns exactly the virtual services whose key
-//     (family+protocol+address+port, or family+fwmark) appears in the desired
-//     state it is given, plus the ones it programmed itself earlier in this
-//     process. It never modifies or deletes any other kernel service, and
-//     Flush removes only owned services. Within an owned service it owns
-//     every destination.
+//     (family+protocol+VIP+port, or family+fwmark) is in the desired state
+//     it is given, plus those it programmed earlier in this process (a
+//     service dropped from the config on reload is deleted). It never
+//     modifies or deletes any other kernel service, and Flush (lvs_flush)
+//     removes only owned ones. Within an owned service it owns every
+//     destination. A service removed from the config while vipd was not
+//     running is therefore left in the kernel.
 //   - Minimal diff: a parameter change is applied with UpdateService or
 //     UpdateDestination, never delete+add, so live connections survive.
 //     Reconcile diffs against a cached copy of the kernel table, so a change
-//     of one real server costs exactly one kernel call. The cache is refreshed
-//     from the kernel on the first Reconcile, after any kernel error and on
-//     Resync.
+//     of one real server costs exactly one kernel call. The cache is
+//     refreshed from the kernel on the first Reconcile, after any kernel
+//     error, and on Resync (Run calls it periodically).
 //   - Restart safety: a new Reconciler adopts matching services and
-//     destinations found in the kernel instead of flushing them.
+//     destinations found in the kernel instead of flushing them, and leaves
+//     services linked to a VRRP instance untouched until SetActive reports
+//     that instance's state.
+//   - Kernel calls are serialized (one Reconciler method at a time) and
+//     checked against ctx between calls; a single moby/ipvs call cannot be
+//     canceled (it is bounded by the kernel's synchronous netlink reply).
 //   - The kernel is reached only through the small ipvsHandle interface; the
-//     in-memory fake in lvs/lvstest implements it and the same test table runs
-//     against both (TestKernel… runs in a VM, see test/vm/run.sh).
+//     in-memory fake in lvs/lvstest implements it and the same test table
+//     runs against both (TestKernel… runs in a VM: test/vm/run-lvs-tests.sh).
 package lvs
