@@ -68,6 +68,8 @@ fi
 cache=${VIPD_VM_CACHE:-$HOME/.cache/vipd-vm}
 mkdir -p "$cache"
 kernel_root=$cache/kernel
+# Concurrent runs share the cache: one fetches, the others wait.
+if command -v flock >/dev/null; then exec 9>"$cache/.lock" && flock 9; fi
 moddir=$(find "$kernel_root/lib/modules" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | head -n1 || true)
 if [ -z "$moddir" ] || ! ls "$kernel_root"/boot/vmlinuz-* >/dev/null 2>&1; then
   say "fetching the Debian cloud kernel into $cache (once)"
@@ -85,6 +87,7 @@ if [ -z "$moddir" ] || ! ls "$kernel_root"/boot/vmlinuz-* >/dev/null 2>&1; then
   rm -rf "$dl"
   moddir=$(find "$kernel_root/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -n1)
 fi
+if command -v flock >/dev/null; then flock -u 9; fi
 kver=$(basename "$moddir")
 vmlinuz=$kernel_root/boot/vmlinuz-$kver
 [ -r "$vmlinuz" ] || { say "missing $vmlinuz"; exit 125; }
