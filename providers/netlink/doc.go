@@ -1,6 +1,7 @@
 // Package netlink implements the on-prem VIP provider: it adds the VIP to a
 // local interface over rtnetlink and announces it as keepalived does, with
-// gratuitous ARP (IPv4: broadcast ARP request, sender = target = VIP) or
+// gratuitous ARP (IPv4: broadcast ARP request, sender = target = VIP, sent
+// with an mdlayher/arp Client, so the interface needs an IPv4 address) or
 // unsolicited neighbour advertisements (IPv6: to ff02::1, hop limit 255,
 // Override set, Solicited clear, target link-layer address option).
 //
@@ -11,7 +12,8 @@
 // that VIP or by Close, which waits for it; packet building is pure
 // (frame.go). With Options.NetNS empty the Provider works in its callers'
 // namespace (a normal process: its own): the rtnetlink handle is made on the
-// first call, packet sockets on each announcing call. With Options.NetNS both
+// first call, packet sockets (for IPv4 wrapped in an arp.Client) on each
+// announcing call. With Options.NetNS both
 // are made in that namespace, whatever thread calls. Only _linux.go files
 // touch the kernel; elsewhere every call fails.
 package netlink

@@ -52,6 +52,14 @@ func garpPacket(mac net.HardwareAddr, vip netip.Addr) (*arp.Packet, error) {
 // 255, ICMPv6 NA with Override set and Solicited clear, Target = VIP, and a
 // target link-layer address option carrying the interface MAC. router sets
 // the R flag (keepalived copies the interface's forwarding setting).
+//
+// The NA message comes from mdlayher/ndp, but the IPv6 header and Ethernet
+// frame are built here and sent on a packet socket rather than with an
+// ndp.Conn: ndp.Conn sends through the kernel's IPv6 stack, which (with the
+// default net.ipv6.auto_flowlabels=1) puts a hashed flow label in the header
+// where keepalived's frame has 0, and ndp.Conn exposes no way to set
+// IPV6_AUTOFLOWLABEL off. It also binds to the VIP, so it cannot announce a
+// VIP that is not (or no longer) assigned.
 func unsolicitedNAFrame(mac net.HardwareAddr, vip netip.Addr, router bool) ([]byte, error) {
 	if len(mac) != 6 {
 		return nil, fmt.Errorf("unsolicited na: hardware address %q is not Ethernet", mac)
