@@ -587,7 +587,7 @@ func (c *kaConv) statusCodes(n *kaNode) []int {
 		if isRange {
 			h, err2 = strconv.Atoi(hi)
 		}
-		if err1 != nil || err2 != nil || h < l || h-l > 100 {
+		if err1 != nil || err2 != nil || l < 100 || h > 599 || h < l {
 			c.warn(n, "status_code %q not converted", a)
 			continue
 		}

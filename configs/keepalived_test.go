@@ -176,6 +176,30 @@ func TestMigrateRoundTrip(t *testing.T) {
 	}
 }
 
+func TestMigrateWithoutRouterID(t *testing.T) {
+	cfg, _, err := configs.ParseKeepalived(strings.NewReader("vrrp_instance X {\n interface eth0\n virtual_router_id 3\n}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Global.Node != "" {
+		t.Errorf("node = %q, want empty without router_id", cfg.Global.Node)
+	}
+	b, err := configs.MarshalYAML(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "node:") || strings.Contains(string(b), "global:") {
+		t.Errorf("empty node written:\n%s", b)
+	}
+	back, err := configs.LoadBytes(b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := configs.DefaultGlobal().Node; back.Global.Node != want {
+		t.Errorf("loaded node = %q, want the host name %q", back.Global.Node, want)
+	}
+}
+
 func TestMarshalYAMLOmitsDefaults(t *testing.T) {
 	c := validConfig()
 	b, err := configs.MarshalYAML(c)

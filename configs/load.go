@@ -122,6 +122,9 @@ func decodeTree(tree map[string]any, env []string, path string) (*Config, error)
 		return nil, fmt.Errorf("%s: %w", where, flattenDecodeError(err))
 	}
 	nilEmptySlices(reflect.ValueOf(&cfg).Elem())
+	if cfg.Global.Node == "" {
+		cfg.Global.Node = DefaultGlobal().Node
+	}
 	return &cfg, nil
 }
 

@@ -12,15 +12,24 @@ import (
 // the default (so the output is short and Load gives cfg back).
 func MarshalYAML(cfg *Config) ([]byte, error) {
 	n := toNode(reflect.ValueOf(*cfg), elementDefault(reflect.TypeFor[Config]()), true)
-	// The host name default is not portable: always write global.node.
+	// The host name default is not portable: write global.node when set,
+	// never an empty one (Load turns "" into the host name).
 	if cfg.Global.Node != "" && !hasKey(n, "global") {
 		n.Content = append([]*yaml.Node{scalar("global", "!!str"), {Kind: yaml.MappingNode}}, n.Content...)
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == "global" && cfg.Global.Node != "" && !hasKey(n.Content[i+1], "node") {
-			g := n.Content[i+1]
+		if n.Content[i].Value != "global" {
+			continue
+		}
+		g := n.Content[i+1]
+		delKey(g, "node")
+		if cfg.Global.Node != "" {
 			g.Content = append([]*yaml.Node{scalar("node", "!!str"), scalar(cfg.Global.Node, "!!str")}, g.Content...)
 		}
+		if len(g.Content) == 0 {
+			n.Content = append(n.Content[:i], n.Content[i+2:]...)
+		}
+		break
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
@@ -41,4 +50,13 @@ func hasKey(m *yaml.Node, key string) bool {
 		}
 	}
 	return false
+}
+
+func delKey(m *yaml.Node, key string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = append(m.Content[:i], m.Content[i+2:]...)
+			return
+		}
+	}
 }
