@@ -214,11 +214,25 @@ func (rs *realServer) start(t *testing.T) {
 			if err != nil {
 				return
 			}
-			c.SetDeadline(time.Now().Add(5 * time.Second))
-			fmt.Fprintf(c, "%s\n", rs.name)
-			c.Close()
+			go rs.serve(c)
 		}
 	}()
+}
+
+// serve answers with the server's name, then once more per line received,
+// until the client closes or is idle for 30 s.
+func (rs *realServer) serve(c net.Conn) {
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for {
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		if _, err := fmt.Fprintf(c, "%s\n", rs.name); err != nil {
+			return
+		}
+		if _, err := br.ReadString('\n'); err != nil {
+			return
+		}
+	}
 }
 
 func (rs *realServer) stop() {
@@ -279,6 +293,37 @@ func (l *lab) connect(from *testNS, n int) map[string]int {
 		got[name]++
 	}
 	return got
+}
+
+// longConn is one TCP connection through the VIP that stays open.
+type longConn struct {
+	c  net.Conn
+	br *bufio.Reader
+}
+
+// dialLong opens a connection from ns and returns it with the name of the
+// server that answered.
+func (l *lab) dialLong(from *testNS) (*longConn, string, error) {
+	var c net.Conn
+	err := from.do(func() (err error) { c, err = net.DialTimeout("tcp4", labVIPPort.String(), 2*time.Second); return err })
+	if err != nil {
+		return nil, "", err
+	}
+	l.t.Cleanup(func() { c.Close() })
+	lc := &longConn{c: c, br: bufio.NewReader(c)}
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	name, err := lc.br.ReadString('\n')
+	return lc, strings.TrimSpace(name), err
+}
+
+// ping sends a line and returns the server's answer.
+func (lc *longConn) ping() (string, error) {
+	lc.c.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := lc.c.Write([]byte("ping\n")); err != nil {
+		return "", err
+	}
+	name, err := lc.br.ReadString('\n')
+	return strings.TrimSpace(name), err
 }
 
 // arpAnswers asks for the VIP from the LAN client and returns the MACs that

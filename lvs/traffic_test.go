@@ -60,7 +60,19 @@ func TestKernelTraffic(t *testing.T) {
 			apply("rr", desired("rr", []int{1, 1, 1}, -1), CallCounts{GetServices: 1, NewService: 1, NewDest: 3})
 			split("rr", map[string]int{"rs1": 4, "rs2": 4, "rs3": 4})
 
+			// An established connection survives parameter updates and a
+			// restart of vipd (adoption, no delete+add).
+			long, longName, err := l.dialLong(from)
+			if err != nil {
+				t.Fatalf("long connection: %v", err)
+			}
 			apply("wrr", desired("wrr", []int{1, 2, 3}, 2), CallCounts{UpdateService: 1, UpdateDest: 2})
+			r = NewReconciler(h, Config{Logger: testLogger(t)})
+			apply("vipd restarts", desired("wrr", []int{1, 2, 3}, 2), CallCounts{GetServices: 1, GetDests: 1})
+			if got, err := long.ping(); err != nil || got != longName {
+				t.Errorf("established connection after update and restart: answer %q, %v; want %q", got, err, longName)
+			}
+			long.c.Close()
 			split("wrr", map[string]int{"rs1": 2, "rs2": 4, "rs3": 6})
 
 			l.reals[1].stop()
