@@ -332,7 +332,7 @@ func openConns(ins []*instance) (connSet, error) {
 func (a *agent) buildInstances(ctx context.Context) (*providerSet, error) {
 	ps := newProviderSet(a.log)
 	for _, c := range a.cfg.Instances {
-		log := a.log.With("instance", c.Name, "vrid", c.VRID)
+		log := a.log.With("instance", c.Name)
 		in := &instance{cfg: c, log: log, family: instanceFamily(c), counters: new(vrrp.Counters)}
 		local, cloud, err := ps.forInstance(ctx, c)
 		if err != nil {

@@ -32,7 +32,7 @@ func (ps *providerSet) close() {
 // (nil on-prem).
 func (ps *providerSet) forInstance(ctx context.Context, c configs.Instance) (local, cloud providers.Provider, err error) {
 	p := c.Provider
-	log := ps.log.With("instance", c.Name, "provider", p.Type)
+	log := ps.log.With("instance", c.Name)
 	switch p.Type {
 	case "", configs.ProviderNetlink:
 	case configs.ProviderAWS:
