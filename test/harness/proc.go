@@ -24,6 +24,15 @@ type Proc struct {
 // The process is killed at cleanup if still running.
 func (ns *NS) Start(t TB, name string, dir string, argv ...string) *Proc {
 	t.Helper()
+	return ns.StartEnv(t, name, dir, nil, argv...)
+}
+
+// StartEnv is Start with the process environment set to env; nil inherits
+// the test's environment (as Start does). Pass a minimal env (PATH, HOME of
+// a temporary directory) so that nothing from the host, e.g. AWS_*
+// credentials or VIPD_* settings, reaches the daemon.
+func (ns *NS) StartEnv(t TB, name string, dir string, env []string, argv ...string) *Proc {
+	t.Helper()
 	logPath := filepath.Join(dir, name+".log")
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -33,6 +42,9 @@ func (ns *NS) Start(t TB, name string, dir string, argv ...string) *Proc {
 	// which execs the program (same pid), so signals reach it.
 	cmd := exec.Command("ip", append([]string{"netns", "exec", ns.Name}, argv...)...)
 	cmd.Stdout, cmd.Stderr = f, f
+	if env != nil {
+		cmd.Env = env
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		f.Close()
