@@ -20,7 +20,7 @@ import (
 func BenchmarkScheduler5000TCP(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	targets, err := bench.Serve(ctx, netip.MustParseAddr("127.0.0.1"), 0, 5000)
+	targets, err := bench.Serve(ctx, netip.MustParseAddr("127.0.0.1"), 0, 5000, nil)
 	if err != nil {
 		b.Skipf("listeners: %v", err)
 	}

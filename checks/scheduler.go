@@ -279,6 +279,7 @@ func (s *Scheduler) dispatch(ctx context.Context, jobs chan<- *entry) {
 			case jobs <- due:
 				continue
 			case <-ctx.Done():
+				s.requeue(due) // keep it for a later Run
 				return
 			}
 		}
@@ -306,7 +307,10 @@ func (s *Scheduler) execute(ctx context.Context, e *entry) {
 	}
 	res := s.probe(ctx, e)
 	if ctx.Err() != nil {
-		return // shutting down: the result says nothing about the target
+		// Shutting down: the result says nothing about the target. Keep
+		// the check queued for a later Run.
+		s.requeue(e)
+		return
 	}
 	now := time.Now()
 	s.mu.Lock()
@@ -351,6 +355,15 @@ func (s *Scheduler) execute(ctx context.Context, e *entry) {
 	}
 	s.mu.Unlock()
 	s.poke()
+}
+
+// requeue puts e back on the heap unchanged unless it was removed.
+func (s *Scheduler) requeue(e *entry) {
+	s.mu.Lock()
+	if !e.removed && e.index < 0 {
+		heap.Push(&s.h, e)
+	}
+	s.mu.Unlock()
 }
 
 func (s *Scheduler) logChange(e *entry, st State) {

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,7 +28,8 @@ import (
 
 // Serve listens on addr:base .. addr:base+n-1 (base 0: n random ports) and
 // accepts and closes connections until ctx ends. It returns the addresses.
-func Serve(ctx context.Context, addr netip.Addr, base, n int) ([]netip.AddrPort, error) {
+// accepted (may be nil) counts accepted connections.
+func Serve(ctx context.Context, addr netip.Addr, base, n int, accepted *atomic.Int64) ([]netip.AddrPort, error) {
 	out := make([]netip.AddrPort, 0, n)
 	lc := net.ListenConfig{}
 	for i := range n {
@@ -48,6 +50,9 @@ func Serve(ctx context.Context, addr netip.Addr, base, n int) ([]netip.AddrPort,
 					return
 				}
 				c.Close()
+				if accepted != nil {
+					accepted.Add(1)
+				}
 			}
 		}()
 	}

@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,6 +42,7 @@ func main() {
 		conf     = flag.String("conf", "", "write a keepalived.conf for the same targets to this file and exit")
 		vip      = flag.String("vip", "192.0.2.100:80", "virtual server for -conf")
 		pid      = flag.String("pid", "", "measure CPU share and RSS of this process over -window and exit")
+		countF   = flag.String("count-file", "", "with -serve: write the number of accepted connections here every second")
 		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the measurement")
 	)
 	flag.Parse()
@@ -55,7 +57,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *n, *addr, *base, *interval, *warmup, *window, *workers, *serve, *external, *conf, *vip, *pid); err != nil {
+	if err := run(ctx, *n, *addr, *base, *interval, *warmup, *window, *workers, *serve, *external, *conf, *vip, *pid, *countF); err != nil {
 		fmt.Fprintln(os.Stderr, "tcpbench:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -63,7 +65,7 @@ func main() {
 }
 
 func run(ctx context.Context, n int, addr string, base int, interval, warmup, window time.Duration, workers int,
-	serve, external bool, conf, vip, pid string) error {
+	serve, external bool, conf, vip, pid, countFile string) error {
 	ip, err := netip.ParseAddr(addr)
 	if err != nil {
 		return err
@@ -87,10 +89,23 @@ func run(ctx context.Context, n int, addr string, base int, interval, warmup, wi
 		return f.Close()
 	case serve:
 		listenAddr := ip
-		if _, err := bench.Serve(ctx, listenAddr, base, n); err != nil {
+		var accepted atomic.Int64
+		if _, err := bench.Serve(ctx, listenAddr, base, n, &accepted); err != nil {
 			return err
 		}
 		fmt.Println("ready")
+		if countFile != "" {
+			go func() {
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(time.Second):
+						_ = os.WriteFile(countFile, fmt.Appendf(nil, "%d\n", accepted.Load()), 0o644)
+					}
+				}
+			}()
+		}
 		done := make(chan struct{})
 		go func() { io.Copy(io.Discard, os.Stdin); close(done) }()
 		select {
