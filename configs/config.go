@@ -270,18 +270,20 @@ type Check struct {
 	DelayBeforeRetry time.Duration `yaml:"delay_before_retry"`
 	Rise             int           `yaml:"rise"`
 	Fall             int           `yaml:"fall"`
-	// http/https.
+	// http/https. Path "" means "/"; no StatusCodes means any 2xx.
 	Path        string `yaml:"path"`
 	StatusCodes []int  `yaml:"status_codes"`
 	// Digest is the md5 hex of the body (see vipd genhash).
 	Digest      string `yaml:"digest"`
 	VirtualHost string `yaml:"virtualhost"`
 	TLSVerify   bool   `yaml:"tls_verify"`
-	// misc.
+	// misc: Command runs without a shell, bounded by ConnectTimeout;
+	// Dynamic: exit code 2..255 sets the weight to code-2 (keepalived
+	// misc_dynamic).
 	Command string `yaml:"command"`
 	Dynamic bool   `yaml:"dynamic"`
 	User    string `yaml:"user"`
-	// dns.
+	// dns: QueryName "" means "."; QueryType "" means A.
 	QueryName string `yaml:"query_name"`
 	QueryType string `yaml:"query_type"`
 	// udp.
