@@ -277,7 +277,7 @@ type Check struct {
 	Digest      string `yaml:"digest"`
 	VirtualHost string `yaml:"virtualhost"`
 	TLSVerify   bool   `yaml:"tls_verify"`
-	// misc: Command runs without a shell, bounded by ConnectTimeout;
+	// misc: Command (a /bin/sh command line), bounded by ConnectTimeout;
 	// Dynamic: exit code 2..255 sets the weight to code-2 (keepalived
 	// misc_dynamic).
 	Command string `yaml:"command"`
