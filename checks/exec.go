@@ -157,7 +157,7 @@ func (c *ExecChecker) Check(ctx context.Context) Result {
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
 	if ctx.Err() != nil && (err != nil || errors.Is(ctx.Err(), context.DeadlineExceeded)) {
-		return fail(start, ReasonTimeout)
+		return fail(start, errReason(ctx.Err())) // "timeout" (or "canceled")
 	}
 	code := 0
 	if err != nil {

@@ -1,10 +1,13 @@
 package checks
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -388,5 +391,96 @@ func TestSchedulerRunAgain(t *testing.T) {
 		}
 		// Let abandoned in-flight attempts settle.
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) lines() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []map[string]any
+	for _, l := range bytes.Split(bytes.TrimSpace(s.b.Bytes()), []byte("\n")) {
+		m := map[string]any{}
+		if json.Unmarshal(l, &m) == nil {
+			delete(m, "time")
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestSchedulerLogsEachChange(t *testing.T) {
+	var buf syncBuffer
+	s := NewScheduler(slog.New(slog.NewJSONHandler(&buf, nil)), WithJitter(false))
+	c := &seqChecker{seq: []bool{true, false, false, true}}
+	s.Add("rs1", c, Params{Interval: 5 * time.Millisecond, InitialUp: true}, nil)
+	run(t, s)
+	waitCalls(t, c, 6, 5*time.Second)
+	s.Remove("rs1")
+	time.Sleep(20 * time.Millisecond)
+	want := []map[string]any{
+		{"level": "INFO", "msg": "check state changed", "check": "rs1", "target": "seq", "state": "down", "reason": "r1"},
+		{"level": "INFO", "msg": "check state changed", "check": "rs1", "target": "seq", "state": "up", "reason": "ok"},
+	}
+	if diff := cmp.Diff(want, buf.lines()); diff != "" {
+		t.Errorf("log lines (-want +got):\n%s", diff)
+	}
+}
+
+// fastChecker succeeds at once and counts its runs.
+type fastChecker struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (f *fastChecker) Check(context.Context) Result {
+	f.mu.Lock()
+	f.n++
+	f.mu.Unlock()
+	return Result{OK: true}
+}
+func (f *fastChecker) String() string { return "fast" }
+func (f *fastChecker) count() int     { f.mu.Lock(); defer f.mu.Unlock(); return f.n }
+
+// TestSchedulerManyChecks: 3,000 checks at 100ms run about 10 times a
+// second each, without a goroutine per check.
+func TestSchedulerManyChecks(t *testing.T) {
+	const n, workers = 3000, 16
+	base := runtime.NumGoroutine()
+	s := NewScheduler(nopLog(), WithWorkers(workers))
+	fs := make([]*fastChecker, n)
+	for i := range fs {
+		fs[i] = &fastChecker{}
+		s.Add(fmt.Sprint(i), fs[i], Params{Interval: 100 * time.Millisecond}, nil)
+	}
+	run(t, s)
+	maxG := 0
+	for range 20 {
+		time.Sleep(50 * time.Millisecond)
+		maxG = max(maxG, runtime.NumGoroutine()-base)
+	}
+	// workers + dispatcher + one probe goroutine per busy worker + test's own.
+	if maxG > 2*workers+10 {
+		t.Errorf("up to %d goroutines for %d checks, want <= %d", maxG, n, 2*workers+10)
+	}
+	low := 0
+	for _, f := range fs {
+		if f.count() < 5 { // ~9-10 expected in 1s after a jittered start
+			low++
+		}
+	}
+	if low > 0 {
+		t.Errorf("%d of %d checks ran fewer than 5 times in 1s at 100ms", low, n)
 	}
 }
