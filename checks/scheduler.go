@@ -127,6 +127,7 @@ type entry struct {
 	attempt int       // 0: first attempt of the cycle; k: k-th retry
 	index   int       // position in the heap, -1 when not in it
 	removed bool
+	warned  atomic.Bool // overran-timeout warning logged
 
 	st         State
 	okStreak   int
@@ -439,8 +440,11 @@ func (s *Scheduler) probe(ctx context.Context, e *entry) Result {
 		}
 		return r
 	case <-limit.C:
-		s.abandoned.Add(1)
-		s.log.Warn("checker ignored its timeout", "check", e.id, "target", e.c.String(), "reason", ReasonTimeout)
+		// Warn once per check: under overload every attempt may overrun,
+		// and Abandoned counts them all.
+		if s.abandoned.Add(1); e.warned.CompareAndSwap(false, true) {
+			s.log.Warn("check attempt overran its timeout", "check", e.id, "target", e.c.String(), "reason", ReasonTimeout)
+		}
 		return Result{Reason: ReasonTimeout, Duration: time.Since(start)}
 	case <-ctx.Done():
 		return Result{Reason: "canceled", Duration: time.Since(start)}
