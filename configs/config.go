@@ -162,20 +162,25 @@ type Provider struct {
 	// default 10s).
 	DriftCheckInterval time.Duration `yaml:"drift_check_interval"`
 	// Fence enables split-brain fencing.
-	Fence             bool     `yaml:"fence"`
-	Backoff           Backoff  `yaml:"backoff"`
-	Endpoint          string   `yaml:"endpoint"`
-	Region            string   `yaml:"region"`
-	InstanceID        string   `yaml:"instance_id"`
-	ENIID             string   `yaml:"eni_id"`
-	RouteTableIDs     []string `yaml:"route_table_ids"`
-	AllocationID      string   `yaml:"allocation_id"`
-	AssumeRoleARN     string   `yaml:"assume_role_arn"`
-	HaVipID           string   `yaml:"havip_id"`
-	ManageAssociation bool     `yaml:"manage_association"`
-	PeerENIID         string   `yaml:"peer_eni_id"`
-	SubnetID          string   `yaml:"subnet_id"`
-	MetadataEndpoint  string   `yaml:"metadata_endpoint"`
+	Fence         bool     `yaml:"fence"`
+	Backoff       Backoff  `yaml:"backoff"`
+	Endpoint      string   `yaml:"endpoint"`
+	Region        string   `yaml:"region"`
+	InstanceID    string   `yaml:"instance_id"`
+	ENIID         string   `yaml:"eni_id"`
+	RouteTableIDs []string `yaml:"route_table_ids"`
+	AllocationID  string   `yaml:"allocation_id"`
+	AssumeRoleARN string   `yaml:"assume_role_arn"`
+	// STSEndpoint overrides the STS endpoint used for assume_role_arn (aws).
+	STSEndpoint string `yaml:"sts_endpoint"`
+	// PrivateIP is the private address an EIP maps to (aws eip; default:
+	// the ENI's primary address).
+	PrivateIP         netip.Addr `yaml:"private_ip"`
+	HaVipID           string     `yaml:"havip_id"`
+	ManageAssociation bool       `yaml:"manage_association"`
+	PeerENIID         string     `yaml:"peer_eni_id"`
+	SubnetID          string     `yaml:"subnet_id"`
+	MetadataEndpoint  string     `yaml:"metadata_endpoint"`
 }
 
 // Backoff is the retry backoff of provider calls.

@@ -39,7 +39,8 @@ func (ps *providerSet) forInstance(ctx context.Context, c configs.Instance) (loc
 		cloud, err = aws.New(ctx, aws.Options{
 			Mode: aws.Mode(p.Mode), Region: p.Region, InstanceID: p.InstanceID, ENIID: p.ENIID,
 			Interface: c.Interface, RouteTableIDs: p.RouteTableIDs, AllocationID: p.AllocationID,
-			AssumeRoleARN: p.AssumeRoleARN, Endpoint: p.Endpoint, MetadataEndpoint: p.MetadataEndpoint,
+			PrivateIP: p.PrivateIP, AssumeRoleARN: p.AssumeRoleARN, STSEndpoint: p.STSEndpoint,
+			Endpoint: p.Endpoint, MetadataEndpoint: p.MetadataEndpoint,
 			DryRun: p.DryRun, NoLocalAddress: p.NoLocalAddress,
 		}, log)
 	case configs.ProviderAliyun:
