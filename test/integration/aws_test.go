@@ -493,21 +493,34 @@ func TestAWSFence(t *testing.T) {
 				t.Fatalf("n2 not backup\n%s", awsLogs(p2))
 			}
 			mark := len(ab.cloud.EC2.Requests())
-			// One-way partition: n1's unicast adverts to n2 are dropped.
+			// One-way partition: n1 sends everything for n2 to a MAC that
+			// nobody has (a permanent neighbour entry), so n2 never hears
+			// n1's adverts; n2's adverts still reach n1 and both nodes still
+			// reach the cloud. (A blackhole route would not do: vipd sends
+			// with IP_PKTINFO's ifindex, and the kernel then treats a failed
+			// route lookup as "on link"; tc actions are not in this kernel.)
 			n1, n2 := ab.b.Node(1), ab.b.Node(2)
-			blackhole := []string{"route", "add", "blackhole", n2.IPv4.String() + "/32"}
-			if out, err := n1.IP(blackhole...); err != nil {
-				t.Fatalf("blackhole: %v: %s", err, out)
+			neigh := func(mac string) error {
+				out, err := n1.IP("neigh", "replace", n2.IPv4.String(), "lladdr", mac, "dev", "eth0", "nud", "permanent")
+				if err != nil {
+					return fmt.Errorf("neigh: %v: %s", err, out)
+				}
+				return nil
+			}
+			if err := neigh("02:00:00:00:00:99"); err != nil {
+				t.Fatal(err)
 			}
 			healed := false
 			heal := func() {
 				if !healed {
 					healed = true
-					_, _ = n1.IP("route", "del", "blackhole", n2.IPv4.String()+"/32")
+					if err := neigh(ab.cloud.Nodes[1].MAC); err != nil {
+						t.Error(err)
+					}
 				}
 			}
 			defer heal()
-			ab.mustProvider(t, 2, "MASTER", "confirmed", 3*time.Second, p2)
+			ab.mustProvider(t, 2, "MASTER", "confirmed", 3*time.Second, p1, p2)
 			var sawFenced bool
 			deadline := time.Now().Add(3 * time.Second)
 			for time.Now().Before(deadline) {
