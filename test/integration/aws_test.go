@@ -66,8 +66,33 @@ func newAWSBed(t *testing.T) *awsBed {
 		}
 		n.StartUDPEcho(t, awsEchoPort)
 	}
+	// Poison the test's own environment: a daemon that inherited it would
+	// sign with the wrong key, use the wrong region and skip IMDS.
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDHOSTLEAK")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "host-secret")
+	t.Setenv("AWS_REGION", "eu-leak-1")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	ab.env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + t.TempDir()}
 	return ab
+}
+
+// checkInstanceRole asserts that every EC2 call was signed with the
+// instance-role credentials the nodes' IMDS hand out (session token
+// included), i.e. nothing came from the host.
+func (ab *awsBed) checkInstanceRole(t *testing.T) {
+	t.Helper()
+	reqs := ab.cloud.EC2.Requests()
+	for i, r := range reqs {
+		auth := r.Header.Get("Authorization")
+		if !strings.Contains(auth, "Credential="+awstest.AccessKeyID+"/") || !strings.Contains(auth, "/"+awstest.Region+"/ec2/") ||
+			r.Header.Get("X-Amz-Security-Token") != "vipd-test-session" {
+			t.Fatalf("request %d (%s) not signed with the instance role: Authorization %q, token %q",
+				i, r.Action, auth, r.Header.Get("X-Amz-Security-Token"))
+		}
+	}
+	if len(reqs) == 0 {
+		t.Fatal("no EC2 request at all")
+	}
 }
 
 // awsOpts is what varies between the tests' provider blocks.
@@ -417,6 +442,7 @@ func TestAWSFailover(t *testing.T) {
 			ab.mustProvider(t, 2, "MASTER", "confirmed", time.Second, p2)
 			mustHolder(t, ab.b, awsVIP.Addr(), "n2", 3*time.Second, p1b, p2)
 			ab.mustClientReach(t, "n2")
+			ab.checkInstanceRole(t)
 			// The restarted n1 discovered its identity and made only reads.
 			if !strings.Contains(p1b.Output(), `"eni":"eni-0"`) {
 				t.Errorf("restarted n1 did not discover eni-0:\n%s", tail(p1b.Output(), 20))
@@ -624,10 +650,12 @@ func TestAWSLatency(t *testing.T) {
 			if lat == 0 {
 				// Steady: only the master's drift checks read the cloud.
 				mark := len(ab.cloud.EC2.Requests())
+				md := len(ab.cloud.Nodes[0].IMDS.Requests()) + len(ab.cloud.Nodes[1].IMDS.Requests())
 				time.Sleep(30 * time.Second)
 				reqs := ab.cloud.EC2.Requests()[mark:]
+				md = len(ab.cloud.Nodes[0].IMDS.Requests()) + len(ab.cloud.Nodes[1].IMDS.Requests()) - md
 				reads := countActions(reqs, "Describe")
-				t.Logf("steady: %d API calls in 30s (%d Describe*), drift_check_interval %v, 1 VIP", len(reqs), reads, drift)
+				t.Logf("steady: %d EC2 calls in 30s (%d Describe*) and %d IMDS calls, drift_check_interval %v, 1 VIP", len(reqs), reads, md, drift)
 				if reads < 2 || reads > 4 || len(reqs) != reads {
 					t.Errorf("steady: %d calls, %d reads in 30s, want 3 (±1) reads only", len(reqs), reads)
 				}
