@@ -382,8 +382,12 @@ func (p *Provider) routerFlag(iface string) bool {
 // gap at least the interval, like keepalived's garp_interval).
 func (p *Provider) runBurst(ctx context.Context, key string, b *burst, s sender, vip providers.VIP) {
 	defer p.wg.Done()
-	defer close(b.done)
+	// done is closed before the socket: closing a packet socket waits for
+	// an RCU grace period (often 5–15 ms), and stopBurst (so Release) must
+	// only wait until no frame can be sent any more, not for that; Close
+	// still waits for it through wg.
 	defer s.Close()
+	defer close(b.done)
 	defer func() {
 		p.mu.Lock()
 		if p.bursts[key] == b {

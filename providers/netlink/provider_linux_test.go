@@ -736,3 +736,66 @@ func TestConcurrentVIPs(t *testing.T) {
 		t.Errorf("addresses after Close (-want +got):\n%s", diff)
 	}
 }
+
+// slowCloseSender is a sender whose Close blocks until release is closed,
+// like a packet socket whose close waits for an RCU grace period.
+type slowCloseSender struct {
+	sent    chan struct{}
+	closing chan struct{}
+	release chan struct{}
+}
+
+func (s *slowCloseSender) send() error {
+	select {
+	case s.sent <- struct{}{}:
+	default:
+	}
+	return nil
+}
+func (s *slowCloseSender) SetWriteDeadline(time.Time) error { return nil }
+func (s *slowCloseSender) Close() error {
+	close(s.closing)
+	<-s.release
+	return nil
+}
+
+// TestStopBurstDoesNotWaitForSocketClose: stopping a burst (what Release
+// does first) returns once the burst can send no more, without waiting for
+// its socket to finish closing; Close still waits for it.
+func TestStopBurstDoesNotWaitForSocketClose(t *testing.T) {
+	p := New(Options{GARPCount: 100, GARPInterval: time.Millisecond}, slog.New(slog.DiscardHandler))
+	s := &slowCloseSender{sent: make(chan struct{}, 1), closing: make(chan struct{}), release: make(chan struct{})}
+	vip := providers.VIP{Prefix: netip.MustParsePrefix("192.0.2.50/24"), Interface: "eth0"}
+	key := vip.String()
+	bctx, cancel := context.WithCancel(p.base)
+	b := &burst{cancel: cancel, done: make(chan struct{})}
+	p.mu.Lock()
+	p.bursts[key] = b
+	p.wg.Add(1)
+	p.mu.Unlock()
+	go p.runBurst(bctx, key, b, s, vip)
+	<-s.sent // the burst is running
+
+	stopped := make(chan struct{})
+	go func() { p.stopBurst(key); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		close(s.release)
+		t.Fatal("stopBurst waited for the announcement socket to close")
+	}
+	closed := make(chan struct{})
+	go func() { p.Close(); close(closed) }()
+	<-s.closing
+	select {
+	case <-closed:
+		t.Fatal("Close returned before the announcement socket closed")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(s.release)
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return after the socket closed")
+	}
+}
