@@ -289,6 +289,37 @@ func slicesDelete(s []string, v string) []string {
 	return out
 }
 
+// partitionOneWay stops n1's packets to n2 — so n2 no longer hears n1's
+// adverts — while n2's adverts still reach n1 and both nodes still reach the
+// cloud: n1 sends everything for n2 to a MAC nobody has (a permanent
+// neighbour entry). A blackhole route would not do (vipd sends with
+// IP_PKTINFO's ifindex, and the kernel then treats a failed route lookup as
+// "on link"), and tc actions are not in every kernel. The returned heal
+// restores n2's real MAC; it may be called more than once.
+func (ab *awsBed) partitionOneWay(t *testing.T) (heal func()) {
+	t.Helper()
+	n1, n2 := ab.b.Node(1), ab.b.Node(2)
+	neigh := func(mac string) error {
+		out, err := n1.IP("neigh", "replace", n2.IPv4.String(), "lladdr", mac, "dev", "eth0", "nud", "permanent")
+		if err != nil {
+			return fmt.Errorf("neigh: %v: %s", err, out)
+		}
+		return nil
+	}
+	if err := neigh("02:00:00:00:00:99"); err != nil {
+		t.Fatal(err)
+	}
+	healed := false
+	return func() {
+		if !healed {
+			healed = true
+			if err := neigh(ab.cloud.Nodes[1].MAC); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
+
 // nodeFailure kills node i's vipd with SIGKILL and takes its link down.
 func (ab *awsBed) nodeFailure(t *testing.T, i int, p *harness.Proc) {
 	t.Helper()
@@ -519,32 +550,7 @@ func TestAWSFence(t *testing.T) {
 				t.Fatalf("n2 not backup\n%s", awsLogs(p2))
 			}
 			mark := len(ab.cloud.EC2.Requests())
-			// One-way partition: n1 sends everything for n2 to a MAC that
-			// nobody has (a permanent neighbour entry), so n2 never hears
-			// n1's adverts; n2's adverts still reach n1 and both nodes still
-			// reach the cloud. (A blackhole route would not do: vipd sends
-			// with IP_PKTINFO's ifindex, and the kernel then treats a failed
-			// route lookup as "on link"; tc actions are not in this kernel.)
-			n1, n2 := ab.b.Node(1), ab.b.Node(2)
-			neigh := func(mac string) error {
-				out, err := n1.IP("neigh", "replace", n2.IPv4.String(), "lladdr", mac, "dev", "eth0", "nud", "permanent")
-				if err != nil {
-					return fmt.Errorf("neigh: %v: %s", err, out)
-				}
-				return nil
-			}
-			if err := neigh("02:00:00:00:00:99"); err != nil {
-				t.Fatal(err)
-			}
-			healed := false
-			heal := func() {
-				if !healed {
-					healed = true
-					if err := neigh(ab.cloud.Nodes[1].MAC); err != nil {
-						t.Error(err)
-					}
-				}
-			}
+			heal := ab.partitionOneWay(t)
 			defer heal()
 			ab.mustProvider(t, 2, "MASTER", "confirmed", 3*time.Second, p1, p2)
 			var sawFenced bool
@@ -588,6 +594,66 @@ func TestAWSFence(t *testing.T) {
 					t.Errorf("n2 fenced without the fence option")
 				}
 			}
+		})
+	}
+}
+
+// TestAWSBlip is the failure reported against keepalived on AWS: during a
+// short blip the backup stops hearing the master, becomes master for a
+// moment and moves the VIP at the cloud; the real master must reclaim it
+// (drift repair). With fence: true the issue asks that the backup, having
+// heard the higher-priority master and finding the VIP owned there, not
+// move it at all.
+func TestAWSBlip(t *testing.T) {
+	tests := []struct {
+		name       string
+		fence      bool
+		wantToN2   int    // writes pointing the VIP at n2 during the blip
+		skipReason string // agent behaviour that keeps the case from passing
+	}{
+		{name: "fence off: transient takeover, then repair", wantToN2: 1},
+		{name: "fence on: no takeover", fence: true, wantToN2: 0,
+			skipReason: "agent: holder.acquire (cmd/vipd/internal/agent/holder.go) does not consult the fence before the cloud write on entering MASTER; see issue 4 integration report"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.skipReason != "" {
+				t.Skip(tt.skipReason)
+			}
+			ab := newAWSBed(t)
+			const drift = time.Second
+			o := awsOpts{drift: drift, fence: tt.fence}
+			p1, p2 := ab.startPair(t, o, o)
+			ab.mustProvider(t, 2, "BACKUP", "", 3*time.Second, p2)
+			mark := len(ab.cloud.EC2.Requests())
+			// A 700 ms blip: n2's master down interval is 361 ms.
+			heal := ab.partitionOneWay(t)
+			defer heal()
+			if !waitFor(2*time.Second, func() bool {
+				st, err := ab.status(t, 2)
+				return err == nil && st.State == "MASTER"
+			}) {
+				t.Fatalf("n2 did not become master during the blip\n%s", awsLogs(p2))
+			}
+			time.Sleep(700*time.Millisecond - 361*time.Millisecond)
+			heal()
+			ab.mustProvider(t, 2, "BACKUP", "released", 3*time.Second, p2)
+			if !waitFor(2*drift+drift/2, func() bool { return ab.cloudHolder("") == "eni-0" }) {
+				t.Fatalf("the VIP stays at %q after the blip; n1 never reclaimed it\n%s", ab.cloudHolder(""), awsLogs(p1, p2))
+			}
+			ab.mustProvider(t, 1, "MASTER", "confirmed", 3*time.Second, p1)
+			time.Sleep(drift)
+			want := wantWrites("", "eni-0", false) // n1's repair
+			if tt.wantToN2 == 0 {
+				want = nil
+			}
+			for range tt.wantToN2 {
+				want = append(want, wantWrites("", "eni-1", false)...)
+			}
+			if diff := cmp.Diff(want, ab.writes(mark)); diff != "" {
+				t.Errorf("writes for the blip (-want +got):\n%s\n%s", diff, awsLogs(p1, p2))
+			}
+			ab.mustClientReach(t, "n1")
 		})
 	}
 }
