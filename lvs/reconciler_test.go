@@ -22,7 +22,7 @@ func TestReconcileFake(t *testing.T) {
 	runTable(t, func(t *testing.T) ipvsHandle { return lvstest.New() })
 }
 
-func TestReconcileKernelErrors(t *testing.T) {
+func TestReconcileCallErrors(t *testing.T) {
 	ctx := t.Context()
 	f := lvstest.New()
 	r := NewReconciler(f, Config{})

@@ -121,6 +121,11 @@ func TestKernelSyncDaemon(t *testing.T) {
 	if diff := cmp.Diff([]daemonID{{SyncMaster, "sync0", 7}}, daemonIDs(t, backup)); diff != "" {
 		t.Errorf("after the switch, backup's daemons (-want +got):\n%s", diff)
 	}
+	// Stopping a master daemon within a millisecond of starting it
+	// sometimes blocked the kernel's DEL_DAEMON for more than 30 s in the
+	// emulated VM; a director does not flap that fast, so let the new
+	// daemon settle first.
+	time.Sleep(time.Second)
 	for i, s := range []*SyncConn{master, backup} {
 		start := time.Now()
 		if err := s.StopSyncDaemon(ctx, SyncMaster); err != nil {
