@@ -161,8 +161,14 @@ type Router struct {
 	timer               Timer
 	preemptUntil        time.Time // zero: the preempt delay is not armed
 	faultReason         string
-	mismatchLogged      string // last address list mismatch logged
+	mismatchLogged      string                   // last address list mismatch logged
+	dropLogged          map[DropReason]time.Time // when each drop reason was last logged
 }
+
+// dropLogInterval bounds drop logging: each reason is logged at most once
+// per interval, so strangers cannot flood the log (Counters count every
+// packet).
+const dropLogInterval = time.Minute
 
 // NewRouter returns a Router for cfg that sends through conn. hooks may be
 // nil (NopHooks); counters may be shared between routers and may be nil;
@@ -366,6 +372,7 @@ func (r *Router) onTimer(ctx context.Context) {
 func (r *Router) onPacket(ctx context.Context, p Packet) {
 	if reason, ok := r.accept(p); !ok {
 		r.counters.Inc(reason)
+		r.logDrop(p, reason)
 		return
 	}
 	switch r.state {
@@ -375,6 +382,25 @@ func (r *Router) onPacket(ctx context.Context, p Packet) {
 		r.masterAdvert(ctx, p)
 	}
 	// Initialize, Fault: adverts are ignored (§6.4.1; Fault takes no part).
+}
+
+// logDrop logs a dropped advert, naming the reason and the sender, at most
+// once per dropLogInterval per reason. Address list mismatches are logged by
+// accept itself (once per peer and list).
+func (r *Router) logDrop(p Packet, reason DropReason) {
+	if reason == DropAddrCount {
+		return
+	}
+	now := r.clk.Now()
+	if last, ok := r.dropLogged[reason]; ok && now.Sub(last) < dropLogInterval {
+		return
+	}
+	if r.dropLogged == nil {
+		r.dropLogged = make(map[DropReason]time.Time)
+	}
+	r.dropLogged[reason] = now
+	r.log.Warn("advert dropped", "reason", reason.String(), "peer", p.Src.Unmap(), "vrid", p.Advert.VRID,
+		"dropped", r.counters.Get(reason))
 }
 
 // accept reports whether p passes the per-instance receive checks, and if
