@@ -435,6 +435,9 @@ func (r *Reconciler) reconcileLocked(ctx context.Context) ([]quorumEvent, error)
 // before deleting the unwanted ones (never an empty service in between).
 func (r *Reconciler) applyService(k ServiceKey, w wantService) error {
 	ks, ok := r.table[k]
+	if ok && ks.params == w.params && maps.Equal(ks.dests, w.dests) {
+		return nil // the common case: nothing to do
+	}
 	if !ok {
 		if err := r.call("new service", k, netip.AddrPort{}, func() error { return r.h.NewService(toIPVS(k, w.params)) }, &r.m.newService); err != nil {
 			return err
