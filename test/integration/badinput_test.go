@@ -257,7 +257,7 @@ func TestBadInputVIPCannotBeAdded(t *testing.T) {
 		return err == nil && st.ProviderState == "error"
 	}) {
 		if st.ProviderState == "confirmed" && strings.Contains(p.Output(), `msg="vip acquired"`) {
-			t.Skipf("known bug: holder.acquire (cmd/vipd/internal/agent/holder.go) logs \"vip acquired\" and sets provider_state "+
+			t.Skipf("known bug: holder.acquire (cmd/vipd/internal/agent/holder.go) logs \"vip acquired\" and sets provider_state " +
 				"confirmed after the local Acquire failed (it overwrites the error), and never retries it (see report)")
 		}
 		t.Fatalf("provider state %q (error %q), want error\n%s", st.ProviderState, st.ProviderError, tail(p.Output(), 30))
