@@ -25,6 +25,7 @@ type notifier struct {
 type notification struct {
 	state    string
 	priority int
+	cmd      string // set: run this command instead of the notify scripts
 }
 
 func newNotifier(log *slog.Logger, kind, name, generic string, byState map[string]string) *notifier {
@@ -40,6 +41,18 @@ func newNotifier(log *slog.Logger, kind, name, generic string, byState map[strin
 
 func (n *notifier) empty() bool { return n.generic == "" && len(n.byState) == 0 }
 
+// command queues a plain command (quorum_up / quorum_down); "" does nothing.
+func (n *notifier) command(cmd string) {
+	if cmd == "" {
+		return
+	}
+	select {
+	case n.queue <- notification{cmd: cmd}:
+	default:
+		n.log.Warn("command queue full, command dropped", "cmd", cmd)
+	}
+}
+
 // notify queues a notification; when the queue is full the oldest is kept and
 // this one is dropped with a log line (a stuck script must not grow memory).
 func (n *notifier) notify(state string, priority int) {
@@ -47,16 +60,13 @@ func (n *notifier) notify(state string, priority int) {
 		return
 	}
 	select {
-	case n.queue <- notification{state, priority}:
+	case n.queue <- notification{state: state, priority: priority}:
 	default:
 		n.log.Warn("notify queue full, notification dropped", "state", state)
 	}
 }
 
 func (n *notifier) run(ctx context.Context) {
-	if n.empty() {
-		return
-	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -76,6 +86,10 @@ func (n *notifier) run(ctx context.Context) {
 }
 
 func (n *notifier) exec(ctx context.Context, x notification) {
+	if x.cmd != "" {
+		n.runCmd(ctx, "command", exec.Command("/bin/sh", "-c", x.cmd))
+		return
+	}
 	if c := n.byState[x.state]; c != "" {
 		n.runCmd(ctx, x.state, exec.Command("/bin/sh", "-c", c))
 	}
