@@ -58,7 +58,6 @@ func TestGroupMembersExpandRanges(t *testing.T) {
 	}
 }
 
-
 func TestDesiredAppliesHealth(t *testing.T) {
 	cfg := &configs.Config{VirtualServers: []configs.VirtualServer{{
 		Address: netip.MustParseAddrPort("192.0.2.100:80"), Protocol: "TCP", Scheduler: "rr", Forwarding: "NAT",
