@@ -10,8 +10,10 @@
 // Invariants:
 //   - Checker.Check honours ctx: it returns by the context's deadline. The
 //     Scheduler still bounds a checker that ignores ctx (or panics): the
-//     attempt is recorded as failed with reason "timeout" (or "panic: …")
-//     and the worker moves on.
+//     attempt is recorded as failed with reason "timeout" (or "panic: …"),
+//     the stuck worker is replaced, and its goroutine exits when the
+//     checker returns. Such a checker may then run concurrently with its
+//     next attempt.
 //   - The Scheduler uses one timer heap and a fixed pool of workers; there
 //     is no goroutine per check. The next run is planned from the previous
 //     planned time, so intervals do not drift with check duration.

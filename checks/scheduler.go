@@ -211,7 +211,8 @@ func (s *Scheduler) Len() int {
 }
 
 // Abandoned counts attempts whose checker did not return by its timeout
-// plus grace; their goroutines were left to finish on their own.
+// plus grace (or by grace after Run's ctx ended); their goroutines were
+// left to finish on their own.
 func (s *Scheduler) Abandoned() int64 { return s.abandoned.Load() }
 
 func (s *Scheduler) poke() {
@@ -240,23 +241,143 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		s.mu.Unlock()
 	}()
 
-	jobs := make(chan *entry)
-	var wg sync.WaitGroup
+	p := &pool{s: s, ctx: ctx, jobs: make(chan *entry), workers: map[*worker]struct{}{}}
 	for range s.workers {
-		wg.Go(func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case e := <-jobs:
-					s.execute(ctx, e)
+		p.spawn()
+	}
+	workersDone := make(chan struct{})
+	monitorDone := make(chan struct{})
+	go func() {
+		defer close(monitorDone)
+		p.monitor(workersDone)
+	}()
+	s.dispatch(ctx, p.jobs)
+	// Workers stop on ctx.Done; the monitor abandons any stuck in a
+	// checker that ignores ctx, so this returns within grace.
+	p.wg.Wait()
+	close(workersDone)
+	<-monitorDone
+	return nil
+}
+
+// Worker states.
+const (
+	workerIdle int32 = iota
+	workerBusy
+	workerAbandoned
+)
+
+// worker is one pool goroutine; the monitor reads its fields.
+type worker struct {
+	state    atomic.Int32
+	e        atomic.Pointer[entry]
+	start    atomic.Int64 // unix ns of the attempt's start
+	deadline atomic.Int64 // unix ns after which the monitor abandons the attempt
+}
+
+// pool is the fixed set of workers of one Run. A worker runs checks in its
+// own goroutine (no goroutine or timer per attempt besides the check's
+// context). The monitor ticks every few tens of milliseconds and abandons
+// a worker whose checker overran its timeout+grace: it records "timeout"
+// for the attempt and starts a replacement, so the pool keeps its size;
+// the stuck goroutine exits when the checker finally returns.
+type pool struct {
+	s    *Scheduler
+	ctx  context.Context
+	jobs chan *entry
+	wg   sync.WaitGroup // live (not abandoned) workers
+
+	mu      sync.Mutex
+	workers map[*worker]struct{}
+}
+
+func (p *pool) spawn() {
+	w := &worker{}
+	p.mu.Lock()
+	p.workers[w] = struct{}{}
+	p.mu.Unlock()
+	p.wg.Add(1)
+	go p.work(w)
+}
+
+func (p *pool) work(w *worker) {
+	for {
+		select {
+		case <-p.ctx.Done():
+			p.exit(w)
+			return
+		case e := <-p.jobs:
+			if !p.s.begin(e) {
+				continue
+			}
+			start := time.Now()
+			w.e.Store(e)
+			w.start.Store(start.UnixNano())
+			w.deadline.Store(start.Add(e.p.Timeout + p.s.grace).UnixNano())
+			w.state.Store(workerBusy)
+			res := p.s.check(p.ctx, e, start)
+			if !w.state.CompareAndSwap(workerBusy, workerIdle) {
+				return // abandoned: the monitor recorded the attempt and replaced us
+			}
+			w.e.Store(nil)
+			p.s.finish(p.ctx, e, res)
+		}
+	}
+}
+
+func (p *pool) exit(w *worker) {
+	p.mu.Lock()
+	delete(p.workers, w)
+	p.mu.Unlock()
+	p.wg.Done()
+}
+
+// monitorTick is how often the monitor looks for overrunning attempts.
+func (s *Scheduler) monitorTick() time.Duration {
+	return min(max(s.grace/2, 5*time.Millisecond), 50*time.Millisecond)
+}
+
+// monitor abandons overrunning attempts until workersDone is closed. After
+// ctx ends, attempts get only grace more to return.
+func (p *pool) monitor(workersDone <-chan struct{}) {
+	t := time.NewTicker(p.s.monitorTick())
+	defer t.Stop()
+	var stopAt int64 // unix ns: ctx end + grace
+	for {
+		select {
+		case <-workersDone:
+			return
+		case now := <-t.C:
+			if stopAt == 0 && p.ctx.Err() != nil {
+				stopAt = now.Add(p.s.grace).UnixNano()
+			}
+			var late []*worker
+			p.mu.Lock()
+			for w := range p.workers {
+				if w.state.Load() != workerBusy {
+					continue
+				}
+				dl := w.deadline.Load()
+				if stopAt != 0 {
+					dl = min(dl, stopAt)
+				}
+				if now.UnixNano() > dl && w.state.CompareAndSwap(workerBusy, workerAbandoned) {
+					delete(p.workers, w)
+					late = append(late, w)
 				}
 			}
-		})
+			p.mu.Unlock()
+			for _, w := range late {
+				e := w.e.Load()
+				if p.ctx.Err() == nil {
+					p.spawn()
+				}
+				p.wg.Done() // for the abandoned worker, which will not
+				p.s.overran(e)
+				p.s.finish(p.ctx, e, Result{Reason: ReasonTimeout, Duration: time.Duration(now.UnixNano() - w.start.Load())})
+			}
+		}
 	}
-	s.dispatch(ctx, jobs)
-	wg.Wait()
-	return nil
 }
 
 // dispatch pops due entries off the heap and hands them to the workers.
@@ -298,15 +419,15 @@ func (s *Scheduler) dispatch(ctx context.Context, jobs chan<- *entry) {
 	}
 }
 
-// execute runs one attempt of e and schedules the next one.
-func (s *Scheduler) execute(ctx context.Context, e *entry) {
+// begin reports whether e is still wanted (not removed since dispatch).
+func (s *Scheduler) begin(e *entry) bool {
 	s.mu.Lock()
-	removed := e.removed
-	s.mu.Unlock()
-	if removed {
-		return
-	}
-	res := s.probe(ctx, e)
+	defer s.mu.Unlock()
+	return !e.removed
+}
+
+// finish records one attempt's result and schedules the next attempt.
+func (s *Scheduler) finish(ctx context.Context, e *entry, res Result) {
 	if ctx.Err() != nil {
 		// Shutting down: the result says nothing about the target. Keep
 		// the check queued for a later Run.
@@ -413,41 +534,31 @@ func (e *entry) observe(r Result, now time.Time) bool {
 	return upChanged || weightChanged
 }
 
-// probe runs one attempt bounded by the check's timeout, even if the
-// checker ignores its context or panics.
-func (s *Scheduler) probe(ctx context.Context, e *entry) Result {
-	start := time.Now()
+// check runs one attempt in the calling worker, turning a panic into a
+// failed result. The pool's monitor bounds a checker that ignores ctx.
+func (s *Scheduler) check(ctx context.Context, e *entry, start time.Time) (r Result) {
 	cctx, cancel := context.WithTimeout(ctx, e.p.Timeout)
 	defer cancel()
-	ch := make(chan Result, 1)
-	go func() {
-		defer func() {
-			if v := recover(); v != nil {
-				ch <- Result{Reason: fmt.Sprintf("panic: %v", v), Duration: time.Since(start)}
-			}
-		}()
-		ch <- e.c.Check(cctx)
-	}()
-	limit := time.NewTimer(e.p.Timeout + s.grace)
-	defer limit.Stop()
-	select {
-	case r := <-ch:
+	defer func() {
+		if v := recover(); v != nil {
+			r = Result{Reason: fmt.Sprintf("panic: %v", v)}
+		}
 		if r.Duration == 0 {
 			r.Duration = time.Since(start)
 		}
 		if !r.OK && r.Reason == "" {
 			r.Reason = "failed"
 		}
-		return r
-	case <-limit.C:
-		// Warn once per check: under overload every attempt may overrun,
-		// and Abandoned counts them all.
-		if s.abandoned.Add(1); e.warned.CompareAndSwap(false, true) {
-			s.log.Warn("check attempt overran its timeout", "check", e.id, "target", e.c.String(), "reason", ReasonTimeout)
-		}
-		return Result{Reason: ReasonTimeout, Duration: time.Since(start)}
-	case <-ctx.Done():
-		return Result{Reason: "canceled", Duration: time.Since(start)}
+	}()
+	return e.c.Check(cctx)
+}
+
+// overran counts an abandoned attempt and warns once per check: under
+// overload every attempt may overrun, and Abandoned counts them all.
+func (s *Scheduler) overran(e *entry) {
+	s.abandoned.Add(1)
+	if e.warned.CompareAndSwap(false, true) {
+		s.log.Warn("check attempt overran its timeout", "check", e.id, "target", e.c.String(), "reason", ReasonTimeout)
 	}
 }
 
