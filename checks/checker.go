@@ -65,12 +65,17 @@ func errReason(err error) string {
 	return err.Error()
 }
 
-// withTimeout derives a context bounded by d when d > 0.
+// withTimeout bounds ctx by d when d > 0 and ctx does not already end
+// sooner (the Scheduler's per-attempt deadline usually does: this saves a
+// timer per attempt).
 func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	if d > 0 {
-		return context.WithTimeout(ctx, d)
+	if d <= 0 {
+		return ctx, func() {}
 	}
-	return context.WithCancel(ctx)
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 func ok(start time.Time) Result { return Result{OK: true, Duration: time.Since(start)} }
