@@ -477,7 +477,12 @@ func TestAWSFailover(t *testing.T) {
 
 			// The old master returns: link up, vipd restarted with
 			// preempt: false, so it comes back as backup although its
-			// priority (150) is higher than n2's.
+			// priority (150) is higher than n2's — the issue's "when it
+			// returns as backup". With preempt on it would rightly take
+			// mastership back (one more write: a failback, not the bug);
+			// a lower priority would also return it as backup, but
+			// preempt: false keeps its configuration and is the usual
+			// cloud pair setup (no second move after a failure).
 			mark = len(ab.cloud.EC2.Requests())
 			if err := ab.b.Node(1).LinkUp(); err != nil {
 				t.Fatal(err)
