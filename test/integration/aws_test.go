@@ -556,7 +556,7 @@ func TestAWSDriftRepair(t *testing.T) {
 // last higher advert. n2 therefore advertises every 1s (fence window 4s)
 // while it learns n1's 100ms interval (v3) and so becomes master 0.36s after
 // losing n1. The first takeover at the cloud, by the acquisition on
-// entering MASTER, is not fenced (see the report): both variants count it.
+// entering MASTER, is not fenced (see TestAWSBlip): both variants count it.
 func TestAWSFence(t *testing.T) {
 	tests := []struct {
 		name  string
