@@ -24,17 +24,21 @@ import (
 //     master), every member in Master goes to Backup (reason "sync group G:
 //     X left master") and arms its Master_Down_Timer.
 //   - Stop (Initialize) and members in Fault or Initialize are not followed.
-//
-// Unlike keepalived, a member does not wait for every other member to be
-// ready before going Master, so priorities must be consistent inside a
-// group (the same winner node for every member); otherwise the members of
-// two nodes can take the masterships from each other in turn.
+//   - No thrashing: a Backup member whose Master_Down_Timer fires stays
+//     Backup (and re-arms the timer) while another member defers to a live
+//     master (it heard one it does not preempt, and no priority 0 since),
+//     like keepalived's vrrp_sync_can_goto_master ("prefer backup state to
+//     avoid thrashing"). Without it, priorities that are not consistent
+//     inside the group (e.g. a weighted track on one member) made the
+//     members of two nodes take the masterships from each other in turn,
+//     forever; with it the group stays where it is.
 type SyncGroup struct {
 	name    string
 	members []*Router
 
-	mu    sync.Mutex
-	fault map[*Router]bool // members with their own track fault
+	mu        sync.Mutex
+	fault     map[*Router]bool // members with their own track fault
+	deferring map[*Router]bool // Backup members deferring to a live master
 }
 
 // groupCmd asks a member to follow another member's transition.
@@ -49,7 +53,7 @@ func NewSyncGroup(name string, routers ...*Router) (*SyncGroup, error) {
 	if len(routers) == 0 {
 		return nil, fmt.Errorf("vrrp: sync group %q: no members", name)
 	}
-	g := &SyncGroup{name: name, fault: make(map[*Router]bool)}
+	g := &SyncGroup{name: name, fault: make(map[*Router]bool), deferring: make(map[*Router]bool)}
 	for _, r := range routers {
 		if r == nil {
 			return nil, fmt.Errorf("vrrp: sync group %q: nil router", name)
@@ -103,8 +107,30 @@ func (g *SyncGroup) faultedMember(r *Router) (string, bool) {
 	return "", false
 }
 
+// setDeferring records whether member r (in Backup) defers to a live
+// master.
+func (g *SyncGroup) setDeferring(r *Router, d bool) {
+	g.mu.Lock()
+	g.deferring[r] = d
+	g.mu.Unlock()
+}
+
+// deferringMember returns the name of a member other than r that defers to
+// a live master.
+func (g *SyncGroup) deferringMember(r *Router) (string, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, m := range g.members {
+		if m != r && g.deferring[m] {
+			return m.cfg.Name, true
+		}
+	}
+	return "", false
+}
+
 // transition is called by member r's goroutine after it changed state.
 func (g *SyncGroup) transition(r *Router, from, to State) {
+	g.setDeferring(r, false)
 	var c groupCmd
 	switch {
 	case to == Master:

@@ -359,6 +359,15 @@ func (r *Router) onTimer(ctx context.Context) {
 	switch r.state {
 	case Backup:
 		// §6.4.2: Master_Down_Timer fired.
+		if g := r.group.Load(); g != nil {
+			g.setDeferring(r, false)
+			if name, ok := g.deferringMember(r); ok {
+				// Sync group: wait until no member defers to a master.
+				r.log.Debug("sync group member defers to a master, staying backup", "peer", name)
+				r.resetTimer(masterDownInterval(r.effPrio, r.masterAdverInterval, r.cfg.Version))
+				return
+			}
+		}
 		r.enterMaster(ctx, "master down timer expired")
 	case Master:
 		// §6.4.3: Adver_Timer fired.
@@ -450,8 +459,12 @@ func (r *Router) backupAdvert(p Packet) {
 	a := p.Advert
 	now := r.clk.Now()
 	src := p.Src.Unmap()
+	g := r.group.Load()
 	if a.Priority == priorityStop {
 		// The master resigns: take over after Skew_Time.
+		if g != nil {
+			g.setDeferring(r, false)
+		}
 		r.resetTimer(skewTime(r.effPrio, r.masterAdverInterval, r.cfg.Version))
 		return
 	}
@@ -467,9 +480,15 @@ func (r *Router) backupAdvert(p Packet) {
 		}
 		r.setMaster(src)
 		r.resetTimer(masterDownInterval(r.effPrio, r.masterAdverInterval, r.cfg.Version))
+		if g != nil {
+			g.setDeferring(r, true)
+		}
 		return
 	}
 	// Lower priority and we preempt: ignore it so Master_Down_Timer fires.
+	if g != nil {
+		g.setDeferring(r, false)
+	}
 }
 
 // preemptDelayed reports whether preempt_delay still holds off preemption,
