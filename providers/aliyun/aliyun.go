@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -77,11 +76,13 @@ type Provider struct {
 	ecs   *ecs.Client
 	md    providers.Metadata
 	write providers.Writer
+	modes providers.Modes
+
+	instanceID providers.Memo
+	eniID      providers.Memo
 
 	mu         sync.Mutex
-	instanceID string
-	eniID      string
-	associated bool
+	associated bool // havip: association checked (ensureAssociated)
 }
 
 var (
@@ -114,9 +115,14 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 			TokenTTLHeader: "X-aliyun-ecs-metadata-token-ttl-seconds",
 			TokenHeader:    "X-aliyun-ecs-metadata-token",
 		},
-		write:      providers.Writer{DryRun: opts.DryRun, Log: log},
-		instanceID: opts.InstanceID,
-		eniID:      opts.ENIID,
+		write: providers.Writer{DryRun: opts.DryRun, Log: log},
+	}
+	p.instanceID.Set(opts.InstanceID)
+	p.eniID.Set(opts.ENIID)
+	p.modes = providers.Modes{
+		ModeHaVip:       {Acquire: p.ensureAssociated, Verify: p.verifyHaVip},
+		ModeRouteEntry:  {Acquire: p.acquireRoute, Verify: p.verifyRoute},
+		ModeSecondaryIP: {Acquire: p.acquireSecondary, Verify: p.verifySecondary},
 	}
 	region := opts.Region
 	if region == "" {
@@ -164,18 +170,7 @@ func (p *Provider) Name() string { return "aliyun/" + p.opts.Mode }
 // Acquire makes one attempt to point the VIP at this instance; it makes no
 // write call when the cloud already points it here.
 func (p *Provider) Acquire(ctx context.Context, vip providers.VIP) error {
-	if err := checkFamily(vip); err != nil {
-		return err
-	}
-	switch p.opts.Mode {
-	case ModeHaVip:
-		return p.ensureAssociated(ctx)
-	case ModeRouteEntry:
-		return p.acquireRoute(ctx, vip)
-	case ModeSecondaryIP:
-		return p.acquireSecondary(ctx, vip)
-	}
-	return fmt.Errorf("aliyun: unknown mode %q", p.opts.Mode)
+	return p.modes.Acquire(ctx, "aliyun", p.opts.Mode, vip)
 }
 
 // Release makes no cloud call: the next master takes the VIP over (HAVIP by
@@ -185,18 +180,7 @@ func (p *Provider) Release(ctx context.Context, vip providers.VIP) error { retur
 
 // Verify reads where the VIP points at the cloud.
 func (p *Provider) Verify(ctx context.Context, vip providers.VIP) (providers.Ownership, error) {
-	if err := checkFamily(vip); err != nil {
-		return providers.Ownership{}, err
-	}
-	switch p.opts.Mode {
-	case ModeHaVip:
-		return p.verifyHaVip(ctx)
-	case ModeRouteEntry:
-		return p.verifyRoute(ctx, vip)
-	case ModeSecondaryIP:
-		return p.verifySecondary(ctx, vip)
-	}
-	return providers.Ownership{}, fmt.Errorf("aliyun: unknown mode %q", p.opts.Mode)
+	return p.modes.Verify(ctx, "aliyun", p.opts.Mode, vip)
 }
 
 // call runs one SDK call through the gate and maps its error.
@@ -244,57 +228,28 @@ func retryableCode(code string) bool {
 		strings.HasPrefix(code, "IncorrectRouteEntryStatus")
 }
 
-// instance returns our instance id (config or metadata, cached).
+// instance returns our instance id (config or metadata, kept).
 func (p *Provider) instance(ctx context.Context) (string, error) {
-	p.mu.Lock()
-	id := p.instanceID
-	p.mu.Unlock()
-	if id != "" {
+	return p.instanceID.Get(ctx, func(ctx context.Context) (string, error) {
+		id, err := p.md.Get(ctx, "instance-id")
+		if err != nil {
+			return "", fmt.Errorf("aliyun: instance id: %w", err)
+		}
 		return id, nil
-	}
-	id, err := p.md.Get(ctx, "instance-id")
-	if err != nil {
-		return "", fmt.Errorf("aliyun: instance id: %w", err)
-	}
-	p.mu.Lock()
-	p.instanceID = id
-	p.mu.Unlock()
-	return id, nil
+	})
 }
 
-// eni returns our ENI id (config, or the primary NIC's from metadata).
+// eni returns our ENI id (config, or the primary NIC's from metadata, kept).
 func (p *Provider) eni(ctx context.Context) (string, error) {
-	p.mu.Lock()
-	id := p.eniID
-	p.mu.Unlock()
-	if id != "" {
+	return p.eniID.Get(ctx, func(ctx context.Context) (string, error) {
+		mac, err := p.md.Get(ctx, "mac")
+		if err != nil {
+			return "", fmt.Errorf("aliyun: eni id: %w", err)
+		}
+		id, err := p.md.Get(ctx, "network/interfaces/macs/"+mac+"/network-interface-id")
+		if err != nil {
+			return "", fmt.Errorf("aliyun: eni id: %w", err)
+		}
 		return id, nil
-	}
-	mac, err := p.md.Get(ctx, "mac")
-	if err != nil {
-		return "", fmt.Errorf("aliyun: eni id: %w", err)
-	}
-	id, err = p.md.Get(ctx, "network/interfaces/macs/"+mac+"/network-interface-id")
-	if err != nil {
-		return "", fmt.Errorf("aliyun: eni id: %w", err)
-	}
-	p.mu.Lock()
-	p.eniID = id
-	p.mu.Unlock()
-	return id, nil
-}
-
-// checkFamily: every mode here handles IPv4 only (HAVIPs are IPv4; IPv6
-// secondary addresses and routes use other API actions).
-func checkFamily(vip providers.VIP) error {
-	if !vip.Prefix.Addr().Is4() {
-		return fmt.Errorf("aliyun: %s: only IPv4 VIPs are supported", vip.Prefix)
-	}
-	return nil
-}
-
-// hostCIDR is the VIP as a host route: a.b.c.d/32 or x::y/128.
-func hostCIDR(vip providers.VIP) string {
-	a := vip.Prefix.Addr()
-	return netip.PrefixFrom(a, a.BitLen()).String()
+	})
 }

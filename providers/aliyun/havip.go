@@ -33,7 +33,7 @@ func (p *Provider) describeHaVip(ctx context.Context) (vpc.HaVip, error) {
 // ensureAssociated checks once that our instance is associated with the
 // HAVIP (it can only follow the GARP of associated instances) and
 // associates it when manage_association is set. Later calls are free.
-func (p *Provider) ensureAssociated(ctx context.Context) error {
+func (p *Provider) ensureAssociated(ctx context.Context, _ providers.VIP) error {
 	p.mu.Lock()
 	done := p.associated
 	p.mu.Unlock()
@@ -72,7 +72,7 @@ func (p *Provider) ensureAssociated(ctx context.Context) error {
 }
 
 // verifyHaVip: the HAVIP's master is the instance whose GARP it followed.
-func (p *Provider) verifyHaVip(ctx context.Context) (providers.Ownership, error) {
+func (p *Provider) verifyHaVip(ctx context.Context, _ providers.VIP) (providers.Ownership, error) {
 	inst, err := p.instance(ctx)
 	if err != nil {
 		return providers.Ownership{}, err

@@ -44,7 +44,7 @@ func (p *Provider) acquireRoute(ctx context.Context, vip providers.VIP) error {
 	if err != nil {
 		return err
 	}
-	dst := hostCIDR(vip)
+	dst := providers.HostRoute(vip)
 	table := p.opts.RouteTableIDs[0]
 	e, ok, err := p.routeEntry(ctx, dst)
 	if err != nil {
@@ -91,12 +91,12 @@ func (p *Provider) verifyRoute(ctx context.Context, vip providers.VIP) (provider
 	if err != nil {
 		return providers.Ownership{}, err
 	}
-	e, ok, err := p.routeEntry(ctx, hostCIDR(vip))
+	e, ok, err := p.routeEntry(ctx, providers.HostRoute(vip))
 	if err != nil {
 		return providers.Ownership{}, err
 	}
 	if !ok {
-		return providers.Ownership{Detail: "no route entry for " + hostCIDR(vip)}, nil
+		return providers.Ownership{Detail: "no route entry for " + providers.HostRoute(vip)}, nil
 	}
 	typ, hop := nextHop(e)
 	o := providers.Ownership{Owner: hop, Detail: "route entry next hop " + typ + " " + hop + " status " + e.Status}

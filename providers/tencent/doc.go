@@ -21,4 +21,7 @@
 // with the request id and error code; Release makes no cloud call (the next
 // master takes over). SDK calls are serialised and bound to their context by
 // a Gate (this SDK version takes no context).
+//
+// Only IPv4 VIPs are handled (providers.Modes rejects others before any API
+// call); instance and ENI ids are looked up once and kept (providers.Memo).
 package tencent

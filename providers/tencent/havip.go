@@ -34,7 +34,7 @@ func (p *Provider) describeHaVip(ctx context.Context) (*haVip, error) {
 // subnet may take it by GARP; with it on, this instance (or ENI) must be in
 // HaVipAssociationSet: AssociateHaVipInstance adds it when
 // manage_association is set, else Acquire fails with a clear error.
-func (p *Provider) ensureAssociated(ctx context.Context) error {
+func (p *Provider) ensureAssociated(ctx context.Context, _ providers.VIP) error {
 	p.mu.Lock()
 	done := p.associated
 	p.mu.Unlock()
@@ -83,7 +83,7 @@ func (p *Provider) inDriftRange(h *haVip, inst string) bool {
 }
 
 // verifyHaVip: the HAVIP is bound to our CVM (or our ENI, when configured).
-func (p *Provider) verifyHaVip(ctx context.Context) (providers.Ownership, error) {
+func (p *Provider) verifyHaVip(ctx context.Context, _ providers.VIP) (providers.Ownership, error) {
 	inst, err := p.instance(ctx)
 	if err != nil {
 		return providers.Ownership{}, err

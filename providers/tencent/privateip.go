@@ -34,34 +34,28 @@ func (p *Provider) describeENIs(ctx context.Context, req *vpc.DescribeNetworkInt
 
 // eni returns our ENI: configured, or the primary ENI of our instance.
 func (p *Provider) eni(ctx context.Context) (string, error) {
-	p.mu.Lock()
-	id := p.eniID
-	p.mu.Unlock()
-	if id != "" {
-		return id, nil
-	}
-	inst, err := p.instance(ctx)
-	if err != nil {
-		return "", err
-	}
-	req := vpc.NewDescribeNetworkInterfacesRequest()
-	req.Filters = []*vpc.Filter{filter("attachment.instance-id", inst), filter("is-primary", "true")}
-	enis, err := p.describeENIs(ctx, req)
-	if err != nil {
-		return "", err
-	}
-	for _, n := range enis {
-		if n.Primary != nil && *n.Primary {
-			id = deref(n.NetworkInterfaceId)
+	return p.eniID.Get(ctx, func(ctx context.Context) (string, error) {
+		inst, err := p.instance(ctx)
+		if err != nil {
+			return "", err
 		}
-	}
-	if id == "" {
-		return "", fmt.Errorf("tencent: no primary eni found for instance %s: set eni_id", inst)
-	}
-	p.mu.Lock()
-	p.eniID = id
-	p.mu.Unlock()
-	return id, nil
+		req := vpc.NewDescribeNetworkInterfacesRequest()
+		req.Filters = []*vpc.Filter{filter("attachment.instance-id", inst), filter("is-primary", "true")}
+		enis, err := p.describeENIs(ctx, req)
+		if err != nil {
+			return "", err
+		}
+		var id string
+		for _, n := range enis {
+			if n.Primary != nil && *n.Primary {
+				id = deref(n.NetworkInterfaceId)
+			}
+		}
+		if id == "" {
+			return "", fmt.Errorf("tencent: no primary eni found for instance %s: set eni_id", inst)
+		}
+		return id, nil
+	})
 }
 
 // holder returns the ENI holding ip as a secondary private address.

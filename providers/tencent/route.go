@@ -19,19 +19,21 @@ const gatewayType = "NORMAL_CVM"
 // nextHop returns the private IP routes must point at: the primary IP of
 // eni_id when configured, else the instance's local-ipv4 from metadata.
 func (p *Provider) nextHop(ctx context.Context) (string, error) {
-	p.mu.Lock()
-	ip := p.nextHopIP
-	p.mu.Unlock()
-	if ip != "" {
-		return ip, nil
-	}
-	if p.opts.ENIID != "" {
+	return p.nextHopIP.Get(ctx, func(ctx context.Context) (string, error) {
+		if p.opts.ENIID == "" {
+			ip, err := p.md.Get(ctx, "local-ipv4")
+			if err != nil {
+				return "", fmt.Errorf("tencent: next hop ip: %w", err)
+			}
+			return ip, nil
+		}
 		req := vpc.NewDescribeNetworkInterfacesRequest()
 		req.NetworkInterfaceIds = common.StringPtrs([]string{p.opts.ENIID})
 		enis, err := p.describeENIs(ctx, req)
 		if err != nil {
 			return "", err
 		}
+		var ip string
 		for _, n := range enis {
 			for _, a := range n.PrivateIpAddressSet {
 				if a.Primary != nil && *a.Primary {
@@ -42,16 +44,8 @@ func (p *Provider) nextHop(ctx context.Context) (string, error) {
 		if ip == "" {
 			return "", fmt.Errorf("tencent: eni %s has no primary private ip", p.opts.ENIID)
 		}
-	} else {
-		var err error
-		if ip, err = p.md.Get(ctx, "local-ipv4"); err != nil {
-			return "", fmt.Errorf("tencent: next hop ip: %w", err)
-		}
-	}
-	p.mu.Lock()
-	p.nextHopIP = ip
-	p.mu.Unlock()
-	return ip, nil
+		return ip, nil
+	})
 }
 
 // routes returns, per configured table, the route for dst (nil: none).
@@ -98,7 +92,7 @@ func (p *Provider) acquireRoute(ctx context.Context, vip providers.VIP) error {
 	if err != nil {
 		return err
 	}
-	dst := hostCIDR(vip)
+	dst := providers.HostRoute(vip)
 	cur, err := p.routes(ctx, dst)
 	if err != nil {
 		return err
@@ -136,7 +130,7 @@ func (p *Provider) verifyRoute(ctx context.Context, vip providers.VIP) (provider
 	if err != nil {
 		return providers.Ownership{}, err
 	}
-	dst := hostCIDR(vip)
+	dst := providers.HostRoute(vip)
 	cur, err := p.routes(ctx, dst)
 	if err != nil {
 		return providers.Ownership{}, err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -100,12 +99,14 @@ type Provider struct {
 	creds  *credentialSource
 	write  providers.Writer
 	poll   TaskPoll
+	modes  providers.Modes
+
+	instanceID providers.Memo
+	eniID      providers.Memo
+	nextHopIP  providers.Memo
 
 	mu         sync.Mutex
-	instanceID string
-	eniID      string
-	nextHopIP  string
-	associated bool
+	associated bool // havip: drift range checked (ensureAssociated)
 }
 
 var (
@@ -129,15 +130,20 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	}
 	md := providers.Metadata{Base: mdBase, Timeout: 2 * time.Second}
 	p := &Provider{
-		opts:       opts,
-		log:        log,
-		gate:       providers.NewGate(nil),
-		md:         md,
-		creds:      &credentialSource{md: md, now: time.Now},
-		write:      providers.Writer{DryRun: opts.DryRun, Log: log},
-		poll:       opts.TaskPoll.withDefaults(),
-		instanceID: opts.InstanceID,
-		eniID:      opts.ENIID,
+		opts:  opts,
+		log:   log,
+		gate:  providers.NewGate(nil),
+		md:    md,
+		creds: &credentialSource{md: md, now: time.Now},
+		write: providers.Writer{DryRun: opts.DryRun, Log: log},
+		poll:  opts.TaskPoll.withDefaults(),
+	}
+	p.instanceID.Set(opts.InstanceID)
+	p.eniID.Set(opts.ENIID)
+	p.modes = providers.Modes{
+		ModeHaVip:     {Acquire: p.ensureAssociated, Verify: p.verifyHaVip},
+		ModePrivateIP: {Acquire: p.acquirePrivateIP, Verify: p.verifyPrivateIP},
+		ModeRoute:     {Acquire: p.acquireRoute, Verify: p.verifyRoute},
 	}
 	if c := credentialsFromEnv(); c != nil {
 		p.creds.cred = c
@@ -171,18 +177,7 @@ func (p *Provider) Name() string { return "tencent/" + p.opts.Mode }
 // Acquire makes one attempt to point the VIP at this instance; it makes no
 // write call when the cloud already points it here.
 func (p *Provider) Acquire(ctx context.Context, vip providers.VIP) error {
-	if err := checkFamily(vip); err != nil {
-		return err
-	}
-	switch p.opts.Mode {
-	case ModeHaVip:
-		return p.ensureAssociated(ctx)
-	case ModePrivateIP:
-		return p.acquirePrivateIP(ctx, vip)
-	case ModeRoute:
-		return p.acquireRoute(ctx, vip)
-	}
-	return fmt.Errorf("tencent: unknown mode %q", p.opts.Mode)
+	return p.modes.Acquire(ctx, "tencent", p.opts.Mode, vip)
 }
 
 // Release makes no cloud call: the next master takes the VIP over (HAVIP by
@@ -192,18 +187,7 @@ func (p *Provider) Release(ctx context.Context, vip providers.VIP) error { retur
 
 // Verify reads where the VIP points at the cloud.
 func (p *Provider) Verify(ctx context.Context, vip providers.VIP) (providers.Ownership, error) {
-	if err := checkFamily(vip); err != nil {
-		return providers.Ownership{}, err
-	}
-	switch p.opts.Mode {
-	case ModeHaVip:
-		return p.verifyHaVip(ctx)
-	case ModePrivateIP:
-		return p.verifyPrivateIP(ctx, vip)
-	case ModeRoute:
-		return p.verifyRoute(ctx, vip)
-	}
-	return providers.Ownership{}, fmt.Errorf("tencent: unknown mode %q", p.opts.Mode)
+	return p.modes.Verify(ctx, "tencent", p.opts.Mode, vip)
 }
 
 // call runs one SDK call through the gate with a current credential and
@@ -261,36 +245,15 @@ func retryableCode(code string) bool {
 		strings.HasSuffix(code, "Conflict")
 }
 
+// instance returns our instance id (config or metadata, kept).
 func (p *Provider) instance(ctx context.Context) (string, error) {
-	p.mu.Lock()
-	id := p.instanceID
-	p.mu.Unlock()
-	if id != "" {
+	return p.instanceID.Get(ctx, func(ctx context.Context) (string, error) {
+		id, err := p.md.Get(ctx, "instance-id")
+		if err != nil {
+			return "", fmt.Errorf("tencent: instance id: %w", err)
+		}
 		return id, nil
-	}
-	id, err := p.md.Get(ctx, "instance-id")
-	if err != nil {
-		return "", fmt.Errorf("tencent: instance id: %w", err)
-	}
-	p.mu.Lock()
-	p.instanceID = id
-	p.mu.Unlock()
-	return id, nil
-}
-
-// checkFamily: every mode here handles IPv4 only (HAVIPs are IPv4; IPv6
-// addresses and routes use other API fields and actions).
-func checkFamily(vip providers.VIP) error {
-	if !vip.Prefix.Addr().Is4() {
-		return fmt.Errorf("tencent: %s: only IPv4 VIPs are supported", vip.Prefix)
-	}
-	return nil
-}
-
-// hostCIDR is the VIP as a host route.
-func hostCIDR(vip providers.VIP) string {
-	a := vip.Prefix.Addr()
-	return netip.PrefixFrom(a, a.BitLen()).String()
+	})
 }
 
 func deref(s *string) string {
