@@ -198,7 +198,7 @@ func (h *holder) acquire(ctx context.Context) {
 	}
 	h.set("pending", nil)
 	for _, v := range h.vips {
-		if !h.cloudAcquire(ctx, v) {
+		if !h.waitFence(ctx, v) || !h.cloudAcquire(ctx, v) {
 			return
 		}
 	}
@@ -213,6 +213,42 @@ func (h *holder) acquire(ctx context.Context) {
 	if h.onConfirm != nil {
 		h.onConfirm(took)
 	}
+}
+
+// waitFence implements split-brain fencing on becoming master: while the VIP
+// is owned elsewhere at the cloud and a higher-priority master was heard
+// recently, write nothing and look again every verifyEvery. A partition that
+// heals brings that master's adverts back and the router returns to backup
+// (ending this term, nothing written); a master that stays silent ages out of
+// the window and this node takes the VIP. It reports whether to go on.
+func (h *holder) waitFence(ctx context.Context, v providers.VIP) bool {
+	ver, ok := h.cloud.(providers.Verifier)
+	if h.fenced == nil || !ok {
+		return true
+	}
+	for logged := false; h.fenced(); {
+		cctx, cancel := context.WithTimeout(ctx, h.callTimeout)
+		own, err := ver.Verify(cctx, v)
+		cancel()
+		if err == nil && own.Here {
+			return true
+		}
+		if !logged {
+			h.log.Warn("vip owned elsewhere and a higher-priority master was heard recently: waiting (fence)",
+				"provider", h.cloud.Name(), "vip", v.Prefix, "owner", own.Owner, "err", err)
+			h.set("fenced", nil)
+			logged = true
+		}
+		t := time.NewTimer(h.verifyEvery)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+	}
+	h.set("pending", nil)
+	return true
 }
 
 // cloudAcquire retries one VIP's Acquire until it succeeds, fails for good, or

@@ -141,9 +141,11 @@ func TestHolderRepairsDrift(t *testing.T) {
 func TestHolderFenceDoesNotFight(t *testing.T) {
 	h, _, cloud, _ := newTestHolder(t, true)
 	h.driftInterval = 10 * time.Millisecond
-	h.fenced = func() bool { return true }
+	var heard atomic.Bool
+	h.fenced = heard.Load
 	h.setMaster(true)
 	waitState(t, h, "confirmed")
+	heard.Store(true) // a higher-priority master is heard while we are master
 	before := cloud.Count(providertest.OpAcquire)
 	cloud.Release(context.Background(), testVIP)
 	waitState(t, h, "fenced")
@@ -167,5 +169,41 @@ func TestTrackEffect(t *testing.T) {
 		if d != tt.delta || f != tt.wantFault {
 			t.Errorf("trackEffect(%d, %v) = %d, %v; want %d, %v", tt.w, tt.up, d, f, tt.delta, tt.wantFault)
 		}
+	}
+}
+
+func TestHolderFenceWaitsBeforeTakingOver(t *testing.T) {
+	h, _, cloud, _ := newTestHolder(t, true)
+	var heard atomic.Bool
+	heard.Store(true)
+	h.fenced = heard.Load
+	cloud.SetOwnership(providers.Ownership{Here: false, Owner: "i-peer"})
+	h.setMaster(true)
+	waitState(t, h, "fenced")
+	if err := cloud.WaitFor(context.Background(), providertest.OpVerify, 3); err != nil {
+		t.Fatal(err)
+	}
+	if n := cloud.Count(providertest.OpAcquire); n != 0 {
+		t.Fatalf("fenced node wrote to the cloud %d times", n)
+	}
+	// The higher-priority master stays silent: a real failure, take over.
+	heard.Store(false)
+	cloud.SetOwnership(providers.Ownership{Here: true})
+	waitState(t, h, "confirmed")
+	if n := cloud.Count(providertest.OpAcquire); n != 1 {
+		t.Fatalf("acquire calls = %d, want 1", n)
+	}
+}
+
+func TestHolderFencedTermEndsWithoutWrite(t *testing.T) {
+	h, _, cloud, _ := newTestHolder(t, true)
+	h.fenced = func() bool { return true }
+	cloud.SetOwnership(providers.Ownership{Here: false, Owner: "i-peer"})
+	h.setMaster(true)
+	waitState(t, h, "fenced")
+	h.setMaster(false) // the partition healed: the router went back to backup
+	waitState(t, h, "released")
+	if n := cloud.Count(providertest.OpAcquire); n != 0 {
+		t.Fatalf("fenced node wrote to the cloud %d times", n)
 	}
 }
