@@ -1,6 +1,3 @@
-// Package cloudtest is a recording HTTP server that emulates the few cloud
-// API actions a provider uses, so provider tests drive the real SDK clients
-// (endpoint override) and assert what they actually send.
 package cloudtest
 
 import (
