@@ -168,50 +168,13 @@ func TestAcquireVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
 			p, srv, f := setup(t, tt.opts, tt.prep)
-			got, err := p.Verify(ctx, testVIP)
-			if err != nil {
-				t.Fatalf("Verify before: %v", err)
-			}
-			if diff := cmp.Diff(tt.wantBefore, got); diff != "" {
-				t.Errorf("Verify before (-want +got):\n%s", diff)
-			}
-			srv.Reset()
-			if err := p.Acquire(ctx, testVIP); err != nil {
-				t.Fatalf("Acquire: %v", err)
-			}
-			if diff := cmp.Diff(tt.wantWrites, writes(srv)); diff != "" {
-				t.Errorf("writes (-want +got):\n%s", diff)
-			}
-			if tt.afterWrite != nil {
-				f.mu.Lock()
-				tt.afterWrite(f)
-				f.mu.Unlock()
-			}
-			got, err = p.Verify(ctx, testVIP)
-			if err != nil {
-				t.Fatalf("Verify after: %v", err)
-			}
-			if !got.Here {
-				t.Errorf("Verify after Acquire: not here: %+v", got)
-			}
-			// Idempotent: the cloud points here, a second Acquire writes nothing.
-			srv.Reset()
-			if err := p.Acquire(ctx, testVIP); err != nil {
-				t.Fatalf("second Acquire: %v", err)
-			}
-			if w := writes(srv); len(w) != 0 {
-				t.Errorf("second Acquire wrote %v, want no write", w)
-			}
-			// Release makes no call at all.
-			srv.Reset()
-			if err := p.Release(ctx, testVIP); err != nil {
-				t.Fatalf("Release: %v", err)
-			}
-			if a := srv.Actions(); len(a) != 0 {
-				t.Errorf("Release called %v, want nothing", a)
-			}
+			cloudtest.Takeover[call]{
+				Provider: p, Server: srv, VIP: testVIP,
+				Writes:     func() []call { return writes(srv) },
+				WantBefore: tt.wantBefore, WantWrites: tt.wantWrites,
+				AfterWrite: f.locked(tt.afterWrite),
+			}.Check(t)
 		})
 	}
 }
@@ -304,37 +267,14 @@ func reqIDOf(r cloudtest.Response) string {
 }
 
 func TestRetryRecovers(t *testing.T) {
-	tests := []struct {
-		name         string
-		resp         cloudtest.Response
-		fails        int
-		wantErr      bool
-		wantAttempts int // AssignPrivateIpAddresses requests
-	}{
-		{"throttled twice then ok", aliErr(400, "Throttling", "REQ-T"), 2, false, 3},
-		{"5xx twice then ok", aliErr(502, "BadGateway", "REQ-B"), 2, false, 3},
-		{"auth error: no retry", aliErr(400, "SignatureDoesNotMatch", "REQ-S"), 5, true, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, tt := range []cloudtest.RetryCase{
+		{Name: "throttled twice then ok", Resp: aliErr(400, "Throttling", "REQ-T"), Fails: 2, WantAttempts: 3},
+		{Name: "5xx twice then ok", Resp: aliErr(502, "BadGateway", "REQ-B"), Fails: 2, WantAttempts: 3},
+		{Name: "auth error: no retry", Resp: aliErr(400, "SignatureDoesNotMatch", "REQ-S"), Fails: 5, WantErr: true, WantAttempts: 1},
+	} {
+		t.Run(tt.Name, func(t *testing.T) {
 			p, srv, _ := setup(t, Options{Mode: ModeSecondaryIP}, nil)
-			srv.FailNext("AssignPrivateIpAddresses", tt.fails, tt.resp)
-			b := providers.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond, Multiplier: 2}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			err := providers.Retry(ctx, quiet(), b, time.Second, "acquire", func(ctx context.Context) error { return p.Acquire(ctx, testVIP) })
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("Retry = %v, wantErr %v", err, tt.wantErr)
-			}
-			if n := srv.Count("AssignPrivateIpAddresses"); n != tt.wantAttempts {
-				t.Errorf("AssignPrivateIpAddresses sent %d times, want %d", n, tt.wantAttempts)
-			}
-			if !tt.wantErr {
-				o, err := p.Verify(ctx, testVIP)
-				if err != nil || !o.Here {
-					t.Errorf("Verify = %+v, %v; want here", o, err)
-				}
-			}
+			tt.Check(t, p, srv, testVIP, "AssignPrivateIpAddresses")
 		})
 	}
 }
@@ -361,17 +301,7 @@ func TestNetworkErrorRetryable(t *testing.T) {
 
 func TestCallTimeoutBoundsSDKCall(t *testing.T) {
 	p, srv, _ := setup(t, Options{Mode: ModeSecondaryIP}, nil)
-	srv.SetLatency(2 * time.Second)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	err := p.Acquire(ctx, testVIP)
-	if el := time.Since(start); el > time.Second {
-		t.Errorf("Acquire took %v, the context deadline was 100ms", el)
-	}
-	if !providers.IsRetryable(err) {
-		t.Errorf("Acquire = %v, want a retryable deadline error", err)
-	}
+	cloudtest.CheckDeadlineBoundsCall(t, p, srv, testVIP)
 }
 
 func TestDryRunMakesNoWrite(t *testing.T) {
@@ -446,16 +376,7 @@ func TestMetadataUnreachable(t *testing.T) {
 
 func TestIPv6Rejected(t *testing.T) {
 	p, srv, _ := setup(t, Options{Mode: ModeSecondaryIP}, nil)
-	v6 := providers.VIP{Prefix: netip.MustParsePrefix("2001:db8::100/64")}
-	if err := p.Acquire(context.Background(), v6); err == nil || providers.IsRetryable(err) {
-		t.Errorf("Acquire(v6) = %v, want a permanent error", err)
-	}
-	if _, err := p.Verify(context.Background(), v6); err == nil {
-		t.Errorf("Verify(v6) succeeded")
-	}
-	if len(srv.Requests()) != 0 {
-		t.Errorf("v6 VIP reached the API: %v", srv.Actions())
-	}
+	cloudtest.CheckIPv6Rejected(t, p, srv)
 }
 
 func TestRoutePendingIsNotHere(t *testing.T) {

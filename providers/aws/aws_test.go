@@ -726,23 +726,15 @@ func TestReleaseMakesNoCall(t *testing.T) {
 		{Mode: ModeRouteTable, RouteTableIDs: []string{"rtb-1"}},
 		{Mode: ModeEIP, AllocationID: "eipalloc-1"},
 	} {
-		p := e.provider(t, m)
-		if err := p.Release(ctxT(t), vip); err != nil {
-			t.Errorf("%s: Release: %v", m.Mode, err)
-		}
-		if n := len(e.ec2.Requests()); n != 0 {
-			t.Errorf("%s: Release made %d API calls, want 0", m.Mode, n)
-		}
+		t.Run(string(m.Mode), func(t *testing.T) {
+			cloudtest.CheckReleaseNoCall(t, e.provider(t, m), e.ec2.Server, vip)
+		})
 	}
 }
 
 func TestIPv6Refused(t *testing.T) {
 	e := newEnv(t, "")
-	p := e.provider(t, Options{Mode: ModeSecondaryIP})
-	err := p.Acquire(ctxT(t), providers.VIP{Prefix: netip.MustParsePrefix("2001:db8::100/64")})
-	if err == nil || !strings.Contains(err.Error(), "only IPv4") {
-		t.Errorf("Acquire IPv6 = %v, want an IPv4-only error", err)
-	}
+	cloudtest.CheckIPv6Rejected(t, e.provider(t, Options{Mode: ModeSecondaryIP}), e.ec2.Server)
 }
 
 func TestValidate(t *testing.T) {

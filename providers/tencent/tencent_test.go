@@ -157,45 +157,13 @@ func TestAcquireVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
 			p, srv, f := setup(t, tt.opts, tt.prep)
-			got, err := p.Verify(ctx, testVIP)
-			if err != nil {
-				t.Fatalf("Verify before: %v", err)
-			}
-			if diff := cmp.Diff(tt.wantBefore, got); diff != "" {
-				t.Errorf("Verify before (-want +got):\n%s", diff)
-			}
-			srv.Reset()
-			if err := p.Acquire(ctx, testVIP); err != nil {
-				t.Fatalf("Acquire: %v", err)
-			}
-			if diff := cmp.Diff(tt.wantWrites, writes(t, srv)); diff != "" {
-				t.Errorf("writes (-want +got):\n%s", diff)
-			}
-			if tt.afterWrite != nil {
-				f.mu.Lock()
-				tt.afterWrite(f)
-				f.mu.Unlock()
-			}
-			got, err = p.Verify(ctx, testVIP)
-			if err != nil {
-				t.Fatalf("Verify after: %v", err)
-			}
-			if !got.Here {
-				t.Errorf("Verify after Acquire: not here: %+v", got)
-			}
-			srv.Reset()
-			if err := p.Acquire(ctx, testVIP); err != nil {
-				t.Fatalf("second Acquire: %v", err)
-			}
-			if w := writes(t, srv); len(w) != 0 {
-				t.Errorf("second Acquire wrote %v, want no write", w)
-			}
-			srv.Reset()
-			if err := p.Release(ctx, testVIP); err != nil || len(srv.Actions()) != 0 {
-				t.Errorf("Release = %v with calls %v, want no call", err, srv.Actions())
-			}
+			cloudtest.Takeover[call]{
+				Provider: p, Server: srv, VIP: testVIP,
+				Writes:     func() []call { return writes(t, srv) },
+				WantBefore: tt.wantBefore, WantWrites: tt.wantWrites,
+				AfterWrite: f.locked(tt.afterWrite),
+			}.Check(t)
 		})
 	}
 }
@@ -324,55 +292,23 @@ func TestErrors(t *testing.T) {
 }
 
 func TestRetryRecovers(t *testing.T) {
-	tests := []struct {
-		name         string
-		resp         cloudtest.Response
-		fails        int
-		wantErr      bool
-		wantAttempts int
-	}{
-		{"throttled twice then ok", tcErr("RequestLimitExceeded", "req-T"), 2, false, 3},
-		{"5xx twice then ok", cloudtest.Response{Status: 502}, 2, false, 3},
-		{"auth: no retry", tcErr("AuthFailure.SecretIdNotFound", "req-A"), 5, true, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, tt := range []cloudtest.RetryCase{
+		{Name: "throttled twice then ok", Resp: tcErr("RequestLimitExceeded", "req-T"), Fails: 2, WantAttempts: 3},
+		{Name: "5xx twice then ok", Resp: cloudtest.Response{Status: 502}, Fails: 2, WantAttempts: 3},
+		{Name: "auth: no retry", Resp: tcErr("AuthFailure.SecretIdNotFound", "req-A"), Fails: 5, WantErr: true, WantAttempts: 1},
+	} {
+		t.Run(tt.Name, func(t *testing.T) {
 			p, srv, _ := setup(t, Options{Mode: ModeRoute, ENIID: ourENI, RouteTableIDs: []string{"rtb-1"}}, func(f *fakeCloud) {
 				f.tables["rtb-1"] = []*fakeRoute{{id: 7, dst: vipDst, gwType: gatewayType, gwID: peerIP}}
 			})
-			srv.FailNext("ReplaceRoutes", tt.fails, tt.resp)
-			b := providers.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond, Multiplier: 2}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			err := providers.Retry(ctx, quiet(), b, time.Second, "acquire", func(ctx context.Context) error { return p.Acquire(ctx, testVIP) })
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("Retry = %v, wantErr %v", err, tt.wantErr)
-			}
-			if n := srv.Count("ReplaceRoutes"); n != tt.wantAttempts {
-				t.Errorf("ReplaceRoutes sent %d times, want %d", n, tt.wantAttempts)
-			}
-			if !tt.wantErr {
-				if o, err := p.Verify(ctx, testVIP); err != nil || !o.Here {
-					t.Errorf("Verify = %+v, %v; want here", o, err)
-				}
-			}
+			tt.Check(t, p, srv, testVIP, "ReplaceRoutes")
 		})
 	}
 }
 
 func TestDeadlineBoundsSDKCall(t *testing.T) {
 	p, srv, _ := setup(t, Options{Mode: ModePrivateIP, ENIID: ourENI}, nil)
-	srv.SetLatency(2 * time.Second)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	err := p.Acquire(ctx, testVIP)
-	if el := time.Since(start); el > time.Second {
-		t.Errorf("Acquire took %v, the deadline was 100ms", el)
-	}
-	if !providers.IsRetryable(err) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Acquire = %v, want a retryable deadline error", err)
-	}
+	cloudtest.CheckDeadlineBoundsCall(t, p, srv, testVIP)
 }
 
 func TestDryRunMakesNoWrite(t *testing.T) {
@@ -490,16 +426,7 @@ func TestNoCredentials(t *testing.T) {
 
 func TestIPv6Rejected(t *testing.T) {
 	p, srv, _ := setup(t, Options{Mode: ModeRoute, RouteTableIDs: []string{"rtb-1"}, ENIID: ourENI}, nil)
-	v6 := providers.VIP{Prefix: netip.MustParsePrefix("2001:db8::100/64")}
-	if err := p.Acquire(context.Background(), v6); err == nil || providers.IsRetryable(err) {
-		t.Errorf("Acquire(v6) = %v, want a permanent error", err)
-	}
-	if _, err := p.Verify(context.Background(), v6); err == nil {
-		t.Errorf("Verify(v6) succeeded")
-	}
-	if len(srv.Requests()) != 0 {
-		t.Errorf("v6 VIP reached the API: %v", srv.Actions())
-	}
+	cloudtest.CheckIPv6Rejected(t, p, srv)
 }
 
 func TestValidate(t *testing.T) {
