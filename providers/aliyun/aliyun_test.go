@@ -173,7 +173,7 @@ func TestAcquireVerify(t *testing.T) {
 				Provider: p, Server: srv, VIP: testVIP,
 				Writes:     func() []call { return writes(srv) },
 				WantBefore: tt.wantBefore, WantWrites: tt.wantWrites,
-				AfterWrite: f.locked(tt.afterWrite),
+				AfterWrite: cloudtest.Locked(&f.mu, f, tt.afterWrite),
 			}.Check(t)
 		})
 	}
@@ -419,29 +419,20 @@ func TestValidate(t *testing.T) {
 // backup's Acquire moves the VIP with one unassign+assign; the old master's
 // Verify then names the new owner (what fencing and drift repair read).
 func TestTwoNodesTakeover(t *testing.T) {
-	ctx := context.Background()
 	a, srv, _ := setup(t, Options{Mode: ModeSecondaryIP, PeerENIID: peerENI}, func(f *fakeCloud) { f.enis[ourENI] = []string{"192.0.2.100"} })
-	b, err := New(ctx, Options{Mode: ModeSecondaryIP, Region: "cn-hangzhou", InstanceID: peerInst, ENIID: peerENI, PeerENIID: ourENI, Endpoint: srv.URL}, quiet())
+	b, err := New(context.Background(), Options{Mode: ModeSecondaryIP, Region: "cn-hangzhou", InstanceID: peerInst, ENIID: peerENI, PeerENIID: ourENI, Endpoint: srv.URL}, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Reset()
-	if err := b.Acquire(ctx, testVIP); err != nil {
-		t.Fatalf("backup Acquire: %v", err)
-	}
-	if got, want := writes(srv), []call{
-		{Action: "UnassignPrivateIpAddresses", Params: map[string]string{"NetworkInterfaceId": ourENI, "PrivateIpAddress.1": "192.0.2.100"}},
-		{Action: "AssignPrivateIpAddresses", Params: map[string]string{"NetworkInterfaceId": peerENI, "PrivateIpAddress.1": "192.0.2.100"}},
-	}; !cmp.Equal(want, got) {
-		t.Errorf("takeover writes (-want +got):\n%s", cmp.Diff(want, got))
-	}
-	o, err := a.Verify(ctx, testVIP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(providers.Ownership{Owner: peerENI, Detail: "secondary ip on eni-peer"}, o); diff != "" {
-		t.Errorf("old master's Verify (-want +got):\n%s", diff)
-	}
+	cloudtest.Handover[call]{
+		From: a, To: b, Server: srv, VIP: testVIP,
+		Writes: func() []call { return writes(srv) },
+		WantWrites: []call{
+			{Action: "UnassignPrivateIpAddresses", Params: map[string]string{"NetworkInterfaceId": ourENI, "PrivateIpAddress.1": "192.0.2.100"}},
+			{Action: "AssignPrivateIpAddresses", Params: map[string]string{"NetworkInterfaceId": peerENI, "PrivateIpAddress.1": "192.0.2.100"}},
+		},
+		WantFrom: providers.Ownership{Owner: peerENI, Detail: "secondary ip on eni-peer"},
+	}.Check(t)
 }
 
 func TestRetryableCode(t *testing.T) {

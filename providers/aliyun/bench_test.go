@@ -28,6 +28,6 @@ func BenchmarkFailover(b *testing.B) {
 func benchMode(opts Options, reset, garp func(*fakeCloud)) cloudtest.FailoverCase {
 	return cloudtest.FailoverCase{Name: opts.Mode, Setup: func(b *testing.B) cloudtest.Failover {
 		p, srv, f := setup(b, opts, reset)
-		return cloudtest.Failover{Provider: p, Server: srv, Reset: f.locked(reset), GARP: f.locked(garp)}
+		return cloudtest.Failover{Provider: p, Server: srv, Reset: cloudtest.Locked(&f.mu, f, reset), GARP: cloudtest.Locked(&f.mu, f, garp)}
 	}}
 }

@@ -182,15 +182,3 @@ func newMetadata(t *testing.T, values map[string]string, hardened bool) *httptes
 	t.Cleanup(s.Close)
 	return s
 }
-
-// locked returns fn applied to f under its lock (nil when fn is nil).
-func (f *fakeCloud) locked(fn func(*fakeCloud)) func() {
-	if fn == nil {
-		return nil
-	}
-	return func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		fn(f)
-	}
-}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ type Takeover[W any] struct {
 }
 
 // Check runs the takeover against the emulator.
-func (tk Takeover[W]) Check(t *testing.T) {
+func (tk Takeover[W]) Check(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	p, srv := tk.Provider, tk.Server
@@ -78,7 +79,7 @@ func (tk Takeover[W]) Check(t *testing.T) {
 
 // CheckReleaseNoCall asserts that Release succeeds without any API call
 // (the next master takes the VIP over). It resets srv's record first.
-func CheckReleaseNoCall(t *testing.T, p providers.Provider, srv *Server, vip providers.VIP) {
+func CheckReleaseNoCall(t testing.TB, p providers.Provider, srv *Server, vip providers.VIP) {
 	t.Helper()
 	srv.Reset()
 	if err := p.Release(context.Background(), vip); err != nil {
@@ -91,7 +92,7 @@ func CheckReleaseNoCall(t *testing.T, p providers.Provider, srv *Server, vip pro
 
 // CheckIPv6Rejected asserts that an IPv6 VIP fails Acquire and Verify with a
 // permanent "only IPv4" error before any API call.
-func CheckIPv6Rejected(t *testing.T, p CloudProvider, srv *Server) {
+func CheckIPv6Rejected(t testing.TB, p CloudProvider, srv *Server) {
 	t.Helper()
 	srv.Reset()
 	v6 := providers.VIP{Prefix: netip.MustParsePrefix("2001:db8::100/64")}
@@ -109,7 +110,7 @@ func CheckIPv6Rejected(t *testing.T, p CloudProvider, srv *Server) {
 // CheckDeadlineBoundsCall asserts that an API call slower than its context
 // (the emulator answers after 2s, the deadline is 100ms) returns within 1s
 // with a retryable error that wraps context.DeadlineExceeded.
-func CheckDeadlineBoundsCall(t *testing.T, p providers.Provider, srv *Server, vip providers.VIP) {
+func CheckDeadlineBoundsCall(t testing.TB, p providers.Provider, srv *Server, vip providers.VIP) {
 	t.Helper()
 	srv.SetLatency(2 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -136,7 +137,7 @@ type RetryCase struct {
 }
 
 // Check runs the case: action is the write that fails.
-func (rc RetryCase) Check(t *testing.T, p CloudProvider, srv *Server, vip providers.VIP, action string) {
+func (rc RetryCase) Check(t testing.TB, p CloudProvider, srv *Server, vip providers.VIP, action string) {
 	t.Helper()
 	srv.FailNext(action, rc.Fails, rc.Resp)
 	b := providers.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond, Multiplier: 2}
@@ -153,5 +154,52 @@ func (rc RetryCase) Check(t *testing.T, p CloudProvider, srv *Server, vip provid
 		if o, err := p.Verify(ctx, vip); err != nil || !o.Here {
 			t.Errorf("Verify = %+v, %v; want here", o, err)
 		}
+	}
+}
+
+// Handover is the pair on one emulated cloud: From holds the VIP, To (the
+// backup becoming master) acquires it. Check asserts that To's Acquire makes
+// exactly WantWrites, and that From's Verify then reports WantFrom (it names
+// the new owner: what fencing and drift repair read).
+type Handover[W any] struct {
+	From, To CloudProvider
+	Server   *Server
+	VIP      providers.VIP
+	// Writes returns the write requests recorded since Server.Reset.
+	Writes     func() []W
+	WantWrites []W
+	WantFrom   providers.Ownership
+}
+
+// Check runs the handover against the emulator.
+func (h Handover[W]) Check(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	h.Server.Reset()
+	if err := h.To.Acquire(ctx, h.VIP); err != nil {
+		t.Fatalf("backup Acquire: %v", err)
+	}
+	if diff := cmp.Diff(h.WantWrites, h.Writes()); diff != "" {
+		t.Errorf("takeover writes (-want +got):\n%s", diff)
+	}
+	o, err := h.From.Verify(ctx, h.VIP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(h.WantFrom, o); diff != "" {
+		t.Errorf("old master's Verify (-want +got):\n%s", diff)
+	}
+}
+
+// Locked returns fn applied to v with mu held, for a Takeover's AfterWrite
+// or a Failover's Reset changing an emulator's state (nil when fn is nil).
+func Locked[T any](mu sync.Locker, v T, fn func(T)) func() {
+	if fn == nil {
+		return nil
+	}
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		fn(v)
 	}
 }

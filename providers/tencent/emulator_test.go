@@ -259,15 +259,3 @@ func newMetadata(t *testing.T, values map[string]string) (*httptest.Server, func
 	t.Cleanup(s.Close)
 	return s, func(p string) int { mu.Lock(); defer mu.Unlock(); return hits[p] }
 }
-
-// locked returns fn applied to f under its lock (nil when fn is nil).
-func (f *fakeCloud) locked(fn func(*fakeCloud)) func() {
-	if fn == nil {
-		return nil
-	}
-	return func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		fn(f)
-	}
-}

@@ -162,7 +162,7 @@ func TestAcquireVerify(t *testing.T) {
 				Provider: p, Server: srv, VIP: testVIP,
 				Writes:     func() []call { return writes(t, srv) },
 				WantBefore: tt.wantBefore, WantWrites: tt.wantWrites,
-				AfterWrite: f.locked(tt.afterWrite),
+				AfterWrite: cloudtest.Locked(&f.mu, f, tt.afterWrite),
 			}.Check(t)
 		})
 	}
@@ -453,31 +453,21 @@ func TestValidate(t *testing.T) {
 // migrates the VIP with one task; the old master's Verify names the new
 // owner.
 func TestTwoNodesTakeover(t *testing.T) {
-	ctx := context.Background()
 	// The VIP starts on our ENI; node b is the peer.
 	a, srv, _ := setup(t, Options{Mode: ModePrivateIP, ENIID: ourENI}, func(f *fakeCloud) {
 		f.enis[peerENI].secondary, f.enis[ourENI].secondary = nil, []string{vipIP}
 	})
-	b, err := New(ctx, Options{Mode: ModePrivateIP, Region: "ap-guangzhou", InstanceID: peerInst, ENIID: peerENI, Endpoint: srv.URL, TaskPoll: fastPoll}, quiet())
+	b, err := New(context.Background(), Options{Mode: ModePrivateIP, Region: "ap-guangzhou", InstanceID: peerInst, ENIID: peerENI, Endpoint: srv.URL, TaskPoll: fastPoll}, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Reset()
-	if err := b.Acquire(ctx, testVIP); err != nil {
-		t.Fatalf("backup Acquire: %v", err)
-	}
-	want := []call{{Action: "MigratePrivateIpAddress",
-		Body: `{"DestinationNetworkInterfaceId":"eni-peer","PrivateIpAddress":"192.0.2.100","SourceNetworkInterfaceId":"eni-ours"}`}}
-	if diff := cmp.Diff(want, writes(t, srv)); diff != "" {
-		t.Errorf("takeover writes (-want +got):\n%s", diff)
-	}
-	o, err := a.Verify(ctx, testVIP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(providers.Ownership{Owner: peerENI, Detail: "private ip on eni-peer"}, o); diff != "" {
-		t.Errorf("old master's Verify (-want +got):\n%s", diff)
-	}
+	cloudtest.Handover[call]{
+		From: a, To: b, Server: srv, VIP: testVIP,
+		Writes: func() []call { return writes(t, srv) },
+		WantWrites: []call{{Action: "MigratePrivateIpAddress",
+			Body: `{"DestinationNetworkInterfaceId":"eni-peer","PrivateIpAddress":"192.0.2.100","SourceNetworkInterfaceId":"eni-ours"}`}},
+		WantFrom: providers.Ownership{Owner: peerENI, Detail: "private ip on eni-peer"},
+	}.Check(t)
 }
 
 func TestRetryableCode(t *testing.T) {
