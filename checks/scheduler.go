@@ -66,9 +66,9 @@ func (s State) clone() State {
 	return s
 }
 
-// DefaultWorkers is the default size of the worker pool. A worker is busy
-// for the length of one attempt, so the pool bounds how many probes (open
-// sockets, forked scripts) are in flight at once. Healthy loopback or LAN
+// DefaultWorkers is the default size of the worker pool. A worker runs one
+// attempt at a time in its own goroutine, so the pool bounds how many
+// probes (open sockets, forked scripts) are in flight at once. Healthy loopback or LAN
 // probes take well under a millisecond, so even 5,000 checks a second need
 // only a few busy workers; the pool is sized for the failure case, where
 // attempts last until their timeout: 256 workers keep 256 probes/s flowing
@@ -115,7 +115,8 @@ type Scheduler struct {
 	wake    chan struct{} // cap 1: "the heap's head may have changed"
 }
 
-// entry is one check; fields below mu are guarded by Scheduler.mu.
+// entry is one check. id, c, p and notify are fixed at Add; the rest is
+// guarded by Scheduler.mu (warned is atomic).
 type entry struct {
 	id     string
 	c      Checker
