@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net/netip"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"syscall"
@@ -96,6 +95,9 @@ func TestKernelDirectorPair(t *testing.T) {
 	var st1 status
 	var tab map[string][]ipvsDest
 	took, ok := waitFor(20*time.Second, func() bool {
+		if l.d1.proc.exited() || l.d2.proc.exited() {
+			t.Fatalf("step 1: vipd exited: d1 %v, d2 %v", l.d1.proc.exited(), l.d2.proc.exited())
+		}
 		var err error
 		if st1, err = fetchStatus(l.d1); err != nil {
 			return false
@@ -226,7 +228,7 @@ func TestKernelDirectorPair(t *testing.T) {
 
 	// 6. `vipd status --json` on d2 shows the service, its real servers
 	// and their check state.
-	out, err := exec.Command(vipdBin(), "status", "--json", "--socket", l.d2.sock).Output()
+	out, err := vipdCommand("status", "--json", "--socket", l.d2.sock).Output()
 	if err != nil {
 		t.Fatalf("step 6: vipd status --json: %v", err)
 	}
@@ -261,7 +263,7 @@ func TestKernelDirectorPair(t *testing.T) {
 	if diff := cmp.Diff(want, serviceStatus{svc.Name, svc.Scheduler, svc.Active, reals}); diff != "" {
 		t.Errorf("step 6: d2's status of %s (-want +got):\n%s", serviceID, diff)
 	}
-	if human, err := exec.Command(vipdBin(), "status", "--socket", l.d2.sock).CombinedOutput(); err == nil {
+	if human, err := vipdCommand("status", "--socket", l.d2.sock).CombinedOutput(); err == nil {
 		t.Logf("step 6: vipd status on d2:\n%s", human)
 	} else {
 		t.Errorf("step 6: vipd status: %v\n%s", err, human)

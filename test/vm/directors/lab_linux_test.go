@@ -347,6 +347,19 @@ func vipdBin() string {
 	return "/opt/vipd"
 }
 
+// vipdCommand is vipd with args and the test's environment minus VIPD_*:
+// vipd reads those as configuration (VIPD_IN_VM, set by run.sh, would be
+// an unknown key).
+func vipdCommand(args ...string) *exec.Cmd {
+	cmd := exec.Command(vipdBin(), args...)
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "VIPD_") {
+			cmd.Env = append(cmd.Env, e)
+		}
+	}
+	return cmd
+}
+
 // config renders d's vipd configuration: one VRRP instance (unicast to the
 // peer, VIP on the LAN), the DR virtual service linked to it with a TCP
 // check per real server, and the sync daemon on sync0 following it.
@@ -394,7 +407,7 @@ func (l *lab) startVipd(d *director) {
 		t.Fatal(err)
 	}
 	p := &proc{name: d.name, out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(vipdBin(), "run", "-c", cfg)
+	p.cmd = vipdCommand("run", "-c", cfg)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := d.ns.do(p.cmd.Start); err != nil {
 		t.Fatalf("%s: start vipd: %v", d.name, err)
@@ -406,7 +419,10 @@ func (l *lab) startVipd(d *director) {
 	d.proc = p
 	t.Cleanup(func() {
 		p.kill()
-		if t.Failed() {
+		switch {
+		case os.Getenv("DIRECTORS_SHOW_LOGS") == "1":
+			t.Logf("--- vipd %s output ---\n%s", d.name, p.out.String())
+		case t.Failed():
 			t.Logf("--- vipd %s output ---\n%s", d.name, tail(p.out.String(), 80))
 		}
 	})
