@@ -38,12 +38,26 @@ releases its VIPs and exits.`,
 			if logLevel != "" {
 				cfg.Global.LogLevel = logLevel
 			}
-			if err := cfg.Validate(configs.HostSystem{}); err != nil {
+			// Problems in the configuration itself stop here; problems with
+			// this host (an interface that is missing for now, an address
+			// not configured yet) are logged and the agent runs: the
+			// instances concerned wait in FAULT, naming the cause.
+			if err := cfg.Validate(nil); err != nil {
 				return fmt.Errorf("invalid configuration %s:\n%w", path, err)
 			}
 			log, err := newLogger(e.stderr, cfg.Global.LogFormat, cfg.Global.LogLevel)
 			if err != nil {
 				return err
+			}
+			if err := cfg.Validate(configs.HostSystem{}); err != nil {
+				var ve *configs.ValidationErrors
+				if errors.As(err, &ve) {
+					for _, p := range ve.Errs {
+						log.Warn("configuration does not match this host (yet)", "err", p)
+					}
+				} else {
+					log.Warn("configuration does not match this host (yet)", "err", err)
+				}
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()

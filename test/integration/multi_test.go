@@ -24,17 +24,11 @@ func TestMultiInstanceSyncGroup(t *testing.T) {
 		n1State string // state of n1's members while the track fails
 	}{
 		{name: "weight0_fault", weight: 0, n1State: "FAULT"},
-		// keepalived ignores the weight inside a sync group (FAULT) unless
-		// sync_group_tracking_weight; either way the group must move to n2
-		// and stay there.
-		{name: "weight-60", weight: -60, n1State: "BACKUP|FAULT"},
+		// keepalived (and vipd) ignore the weight inside a sync group: the
+		// failure is a FAULT, and the group moves to n2 and stays there.
+		{name: "weight-60", weight: -60, n1State: "FAULT"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.weight != 0 {
-				t.Skip("known bug: the agent keeps track weights inside sync groups where keepalived turns them into FAULT " +
-					"(unless sync_group_tracking_weight), so only VI_4's priority drops and the group stays on n1 " +
-					"(it no longer thrashes since vrrp's sync-group fix; see report)")
-			}
 			testSyncGroup(t, tt.weight, tt.n1State)
 		})
 	}

@@ -29,6 +29,9 @@ type agent struct {
 	byName    map[string]*instance
 	metrics   *metrics
 	lvs       *lvsPart // nil without virtual servers
+	// wireDrops counts, per address family, packets dropped before they
+	// could be matched to an instance (malformed, checksum, TTL, unknown VRID).
+	wireDrops map[int]*vrrp.Counters
 }
 
 // instance is one VRRP instance with everything attached to it.
@@ -74,7 +77,7 @@ func (in *instance) PeerMaster(p vrrp.PeerInfo) {
 // Run runs the agent until ctx ends. On return every VIP this node held has
 // been released (master instances send a priority-0 advert first).
 func Run(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
-	a := &agent{cfg: cfg, log: log, startedAt: time.Now(), byName: map[string]*instance{}}
+	a := &agent{cfg: cfg, log: log, startedAt: time.Now(), byName: map[string]*instance{}, wireDrops: map[int]*vrrp.Counters{}}
 	a.metrics = newMetrics(a)
 	provs, err := a.buildInstances(ctx)
 	if err != nil {
@@ -97,10 +100,13 @@ func Run(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	for fam := range conns {
+		a.wireDrops[fam] = new(vrrp.Counters)
+	}
 	defer conns.close()
 	muxes := map[int]*vrrp.Mux{}
 	for fam, c := range conns {
-		m := vrrp.NewMux(c, new(vrrp.Counters), log.With("family", fam))
+		m := vrrp.NewMux(c, a.wireDrops[fam], log.With("family", fam))
 		muxes[fam] = m
 		aux.Go(func() error {
 			if err := m.Run(auxCtx); err != nil && !errors.Is(err, context.Canceled) {

@@ -3,7 +3,9 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -181,19 +183,12 @@ func (h *holder) hold(ctx context.Context) {
 
 func (h *holder) acquire(ctx context.Context) {
 	start := time.Now()
-	if h.local != nil {
-		for _, v := range h.vips {
-			if err := h.local.Acquire(ctx, v); err != nil {
-				h.log.Error("acquire vip failed", "provider", h.local.Name(), "vip", v.Prefix, "iface", v.Interface, "err", err)
-				h.set("error", err)
-			}
-		}
+	if h.local != nil && !h.localAcquire(ctx) {
+		return
 	}
 	if h.cloud == nil {
-		if ctx.Err() == nil {
-			h.log.Info("vip acquired", "provider", h.local.Name(), "took", time.Since(start))
-			h.set("confirmed", nil)
-		}
+		h.log.Info("vip acquired", "provider", h.local.Name(), "took", time.Since(start))
+		h.set("confirmed", nil)
 		return
 	}
 	h.set("pending", nil)
@@ -213,6 +208,35 @@ func (h *holder) acquire(ctx context.Context) {
 	if h.onConfirm != nil {
 		h.onConfirm(took)
 	}
+}
+
+// localAcquire puts every VIP on the local interface, retrying a failed one
+// with the backoff until it succeeds or the term ends (e.g. the interface
+// comes back, or a capability was missing). It reports whether all succeeded.
+func (h *holder) localAcquire(ctx context.Context) bool {
+	for _, v := range h.vips {
+		for attempt := 1; ; attempt++ {
+			err := h.local.Acquire(ctx, v)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return false
+			}
+			if attempt == 1 {
+				h.log.Error("acquire vip failed, retrying", "provider", h.local.Name(), "vip", v.Prefix, "iface", v.Interface, "err", err)
+			}
+			h.set("error", fmt.Errorf("%s: %w", v.Prefix, err))
+			t := time.NewTimer(h.backoff.Delay(attempt, rand.Float64))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return false
+			case <-t.C:
+			}
+		}
+	}
+	return true
 }
 
 // waitFence implements split-brain fencing on becoming master: while the VIP

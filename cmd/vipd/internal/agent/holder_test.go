@@ -2,9 +2,11 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -205,5 +207,19 @@ func TestHolderFencedTermEndsWithoutWrite(t *testing.T) {
 	waitState(t, h, "released")
 	if n := cloud.Count(providertest.OpAcquire); n != 0 {
 		t.Fatalf("fenced node wrote to the cloud %d times", n)
+	}
+}
+
+func TestHolderRetriesLocalAcquireAndReportsError(t *testing.T) {
+	h, local, _, _ := newTestHolder(t, false)
+	local.FailNext(providertest.OpAcquire, 3, errors.New("operation not permitted"))
+	h.setMaster(true)
+	waitState(t, h, "error")
+	if _, _, e := h.status(); !strings.Contains(e, "operation not permitted") || !strings.Contains(e, testVIP.Prefix.String()) {
+		t.Fatalf("error %q does not name the VIP and the cause", e)
+	}
+	waitState(t, h, "confirmed")
+	if n := local.Count(providertest.OpAcquire); n != 4 {
+		t.Fatalf("local acquire calls = %d, want 4", n)
 	}
 }

@@ -47,6 +47,9 @@ var (
 		[]string{"instance"}, nil)
 	descDrops = prometheus.NewDesc("vipd_vrrp_dropped_packets_total", "Received adverts dropped, by reason.",
 		[]string{"instance", "reason"}, nil)
+	descWireDrops = prometheus.NewDesc("vipd_vrrp_unmatched_dropped_packets_total",
+		"Received VRRP packets dropped before they matched an instance (malformed, checksum, ttl, vrid_unknown), by reason.",
+		[]string{"reason"}, nil)
 	descPending = prometheus.NewDesc("vipd_provider_pending", "1 while master and the VIP is pending at the provider.",
 		[]string{"instance", "provider"}, nil)
 )
@@ -59,10 +62,15 @@ func (statusCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descPrio
 	ch <- descDrops
 	ch <- descPending
+	ch <- descWireDrops
 }
 
 func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, in := range c.a.status().Instances {
+	st := c.a.status()
+	for r, n := range st.Drops {
+		ch <- prometheus.MustNewConstMetric(descWireDrops, prometheus.CounterValue, float64(n), r)
+	}
+	for _, in := range st.Instances {
 		for _, s := range []string{"INIT", "BACKUP", "MASTER", "FAULT"} {
 			v := 0.0
 			if in.State == s {

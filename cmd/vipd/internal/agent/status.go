@@ -10,6 +10,9 @@ type Status struct {
 	StartedAt time.Time        `json:"started_at"`
 	Instances []InstanceStatus `json:"instances"`
 	Services  []ServiceStatus  `json:"services,omitempty"`
+	// Drops counts received packets dropped before they could be matched to
+	// an instance (malformed, checksum, ttl, vrid_unknown, …), by reason.
+	Drops map[string]int64 `json:"drops,omitempty"`
 }
 
 // InstanceStatus is one VRRP instance.
@@ -94,6 +97,17 @@ func (a *agent) status() Status {
 		}
 		is.ProviderState, is.ConfirmedAt, is.ProviderError = in.holder.status()
 		st.Instances = append(st.Instances, is)
+	}
+	for _, c := range a.wireDrops {
+		for r, n := range c.Snapshot() {
+			if n == 0 {
+				continue
+			}
+			if st.Drops == nil {
+				st.Drops = map[string]int64{}
+			}
+			st.Drops[r] += n
+		}
 	}
 	if a.lvs != nil {
 		st.Services = a.lvs.status()

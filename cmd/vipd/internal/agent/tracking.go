@@ -8,7 +8,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/vipd/vipd/checks"
-	"github.com/vipd/vipd/configs"
 )
 
 // trackValue is the last state of one track of an instance.
@@ -65,9 +64,22 @@ func trackEffect(weight int, up bool) (delta int, fault bool) {
 // startTracking runs the track scripts (through the checks scheduler) and
 // watches the tracked links.
 func (a *agent) startTracking(ctx context.Context, g *errgroup.Group) error {
-	scripts := map[string]configs.Script{}
-	for _, s := range a.cfg.Scripts {
-		scripts[s.Name] = s
+	// As keepalived (without sync_group_tracking_weight): a track of an
+	// instance in a sync group has no weight, its failure is a FAULT, so
+	// that the whole group moves instead of one member's priority.
+	grouped := map[string]bool{}
+	for _, sg := range a.cfg.SyncGroups {
+		for _, name := range sg.Instances {
+			grouped[name] = true
+		}
+	}
+	weight := func(in *instance, track string, w int) int {
+		if w != 0 && grouped[in.cfg.Name] {
+			a.log.Warn("track weight ignored in a sync group: a failure puts the group in FAULT",
+				"instance", in.cfg.Name, "check", track, "weight", w)
+			return 0
+		}
+		return w
 	}
 	sched := checks.NewScheduler(a.log.With("part", "track_script"))
 	used := 0
@@ -84,7 +96,7 @@ func (a *agent) startTracking(ctx context.Context, g *errgroup.Group) error {
 					if w == 0 {
 						w = s.Weight
 					}
-					users = append(users, user{in, w})
+					users = append(users, user{in, weight(in, s.Name, w)})
 				}
 			}
 		}
@@ -126,7 +138,7 @@ func (a *agent) startTracking(ctx context.Context, g *errgroup.Group) error {
 			links[ti.Name] = append(links[ti.Name], struct {
 				in *instance
 				w  int
-			}{in, ti.Weight})
+			}{in, weight(in, ti.Name, ti.Weight)})
 		}
 	}
 	if len(links) == 0 {
