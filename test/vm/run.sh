@@ -17,6 +17,8 @@
 # Needs: qemu-system-x86 and busybox-static (installed with apt-get when missing), apt-get download
 # for the kernel package (cached in $VIPD_VM_CACHE, default ~/.cache/vipd-vm). The VM uses software
 # emulation (TCG); VIPD_VM_ACCEL=kvm uses KVM when /dev/kvm works. VIPD_VM_KEEP=1 keeps the work dir.
+# VIPD_VM_TSC=1 gives the guest "-cpu max" and the TSC clock source (under TCG the default CPU's
+# only clocks trap on every read, which inflates CPU figures of Go programs: use it for benchmarks).
 set -euo pipefail
 
 say() { echo "vipd-vm: $*" >&2; }
@@ -130,12 +132,14 @@ chmod 755 "$root/init"
 
 # 4. Boot; stream what the program prints; take its status from the console.
 accel=(-accel tcg)
+cmdline="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init"
+if [ "${VIPD_VM_TSC:-}" = 1 ]; then accel=(-accel tcg -cpu max); cmdline="$cmdline tsc=reliable clocksource=tsc"; fi
 if [ "${VIPD_VM_ACCEL:-}" = kvm ] && [ -w /dev/kvm ]; then accel=(-accel kvm -cpu host); fi
 console=$work/console
 set +e
 timeout --foreground "$limit" qemu-system-x86_64 "${accel[@]}" -m 1024 -smp 2 -nodefaults -no-user-config \
   -display none -no-reboot -serial stdio -kernel "$vmlinuz" -initrd "$work/initramfs" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" </dev/null 2>&1 |
+  -append "$cmdline" </dev/null 2>&1 |
   tee "$console" |
   awk '{ sub(/\r$/, "") } /^vipd-vm: program exited / { exit } on { print; fflush() } /^vipd-vm: program starts/ { on = 1 }'
 qemu_status=${PIPESTATUS[0]}

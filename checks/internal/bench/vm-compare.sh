@@ -11,24 +11,20 @@
 # /proc/PID/stat, then vipd (tcpbench -external) measured for 30 s with
 # GOMAXPROCS 2 and 1. The listeners' accept rate shows both did the same work.
 #
-# The shared runner boots qemu TCG with the default CPU, whose only clock
-# sources are hpet/acpi_pm: every clock read traps, which punishes Go's
-# runtime (it reads the clock far more often than keepalived). This script
-# runs a temporary copy of the runner with "-cpu max" and tsc=reliable so
-# the guest uses the TSC.
+# Under qemu TCG the default CPU's only clock sources are hpet/acpi_pm: every
+# clock read traps, which punishes Go's runtime (it reads the clock far more
+# often than keepalived). The project's runner (test/vm/run.sh) is started
+# with VIPD_VM_TSC=1: "-cpu max" and tsc=reliable, so the guest uses the TSC.
 set -euo pipefail
 N=${1:-100}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
-runner=${KERNEL_VM_RUN:-$repo/../shared/kernel-vm/run}
+runner=$repo/test/vm/run.sh
 command -v keepalived >/dev/null || { echo "vm-compare: keepalived is not installed (apt-get install keepalived)" >&2; exit 2; }
 work=$(mktemp -d /tmp/vc-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 (cd "$repo" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -o "$work/tcpbench" ./checks/internal/bench/tcpbench)
 "$work/tcpbench" -conf "$work/k.conf" -n "$N" -addr 192.0.2.10 -base 20000
-sed -e 's|accel=(-accel tcg)|accel=(-accel tcg -cpu max)|' \
-    -e 's|rdinit=/init"|rdinit=/init tsc=reliable clocksource=tsc"|' "$runner" > "$work/run"
-chmod +x "$work/run"
 cat > "$work/compare.sh" <<EOF
 #!/bin/sh
 N=$N; W=30
@@ -53,4 +49,4 @@ for g in 2 1; do
 done
 EOF
 chmod +x "$work/compare.sh"
-cd "$work" && ./run -t 400 -f "$(command -v keepalived)" -f "$work/k.conf" -f "$work/tcpbench" ./compare.sh
+cd "$work" && VIPD_VM_TSC=1 "$runner" -t 400 -f "$(command -v keepalived)" -f "$work/k.conf" -f "$work/tcpbench" ./compare.sh
