@@ -8,7 +8,7 @@
 #   PROGRAM   a static executable, e.g. `CGO_ENABLED=0 go test -c -o /tmp/lvs.test ./lvs/`, or a
 #             #!/bin/sh script (busybox is the VM's userland).
 #   -m        load this module too (ip_vs, every ip_vs scheduler, veth, bridge, dummy are always loaded)
-#   -f        copy FILE into the VM as /opt/<name>
+#   -f        copy FILE into the VM as /opt/<name> (a dynamically linked one brings its libraries)
 #   -e        set this environment variable for PROGRAM (VIPD_IN_VM=1 is always set)
 #   -t        give up after SECONDS (default 600): exit 124
 #
@@ -111,6 +111,13 @@ find "$root/lib/modules" -name '*.ko.zst' -exec zstd -q -d --rm {} + 2>/dev/null
 "$busybox" depmod -b "$root" "$kver"
 cp "$program" "$root/program"
 for f in ${extra_files[@]+"${extra_files[@]}"}; do cp -r "$f" "$root/opt/"; done
+# Dynamically linked programs (e.g. -f /usr/sbin/keepalived) bring their shared libraries.
+for f in "$program" ${extra_files[@]+"${extra_files[@]}"}; do
+  [ -f "$f" ] || continue
+  for lib in $(ldd "$f" 2>/dev/null | grep -oE '/[^ ]+' || true); do
+    [ -e "$root$lib" ] || { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
+  done
+done
 echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
 echo "root:x:0:" > "$root/etc/group"
 {
