@@ -112,6 +112,9 @@ func formatStatus(w io.Writer, st agent.Status, now time.Time) error {
 			}
 		}
 	}
+	if d := drops(st.Drops); d != "-" {
+		notes = append(notes, "dropped before matching an instance: "+d)
+	}
 	if len(notes) > 0 {
 		b.WriteString("\n")
 		for _, n := range notes {

@@ -45,6 +45,7 @@ func TestFormatStatus(t *testing.T) {
 			}},
 			{Name: "FWM 1", Scheduler: "sh", Active: false},
 		},
+		Drops: map[string]int64{"checksum": 2, "malformed": 1},
 	}
 	want := `node lb1  vipd v0.1.0  up 3h2m
 
@@ -55,6 +56,7 @@ VI_6      -      eth0   51    BACKUP v3  2d2h   100      2001:db8::2  2001:db8::
 
 VI_1: script chk_nginx is down (weight -20)
 VI_2: master (master down timer expired)
+dropped before matching an instance: checksum=2,malformed=1
 
 SERVICE             SCHED  ACTIVE  REAL SERVER    WEIGHT  HEALTH                             CONNS (ACT/INACT)
 TCP 192.0.2.100:80  wrr    yes     192.0.2.11:80  1       up                                 12/40
