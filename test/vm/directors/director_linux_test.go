@@ -144,6 +144,13 @@ func TestKernelDirectorPair(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("step 1: d2 BACKUP with an empty IPVS table")
+	// DR: only the master answers ARP for the VIP (the real servers carry
+	// it on lo with arp_ignore=1, the backup does not carry it).
+	if macs, err := l.arpAnswers(500 * time.Millisecond); err != nil || !cmp.Equal([]string{l.d1.mac(t)}, macs) {
+		t.Errorf("step 1: ARP answers for %v: %v (%v), want only d1's %s", vip, macs, err, l.d1.mac(t))
+	} else {
+		t.Logf("step 1: only d1 (%s) answers ARP for %v", macs[0], vip)
+	}
 	waitDaemons(t, l.d2, []daemonID{{lvs.SyncBackup, "sync0", 7}}, 5*time.Second)
 
 	// 2. Client connections split evenly (rr) across the real servers.
@@ -228,6 +235,11 @@ func TestKernelDirectorPair(t *testing.T) {
 		t.Logf("step 5: 10 connections through d2: %v", got)
 	}
 	waitDaemons(t, l.d2, []daemonID{{lvs.SyncMaster, "sync0", 7}}, 5*time.Second)
+	if macs, err := l.arpAnswers(500 * time.Millisecond); err != nil || !cmp.Equal([]string{l.d2.mac(t)}, macs) {
+		t.Errorf("step 5: ARP answers for %v: %v (%v), want only d2's %s", vip, macs, err, l.d2.mac(t))
+	} else {
+		t.Logf("step 5: only d2 (%s) answers ARP for %v", macs[0], vip)
+	}
 	if got, err := lc.ping(5 * time.Second); err != nil || got != first {
 		c, _ := ipvsConns(l.d2, from)
 		t.Errorf("step 5: the long-lived connection did not survive the failover: ping %q, %v; want %q; d2's entry: %v", got, err, first, c)

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mdlayher/arp"
 	"github.com/vishvananda/netlink"
 )
 
@@ -561,4 +563,49 @@ func waitFor(limit time.Duration, cond func() bool) (time.Duration, bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// arpAnswers asks the LAN for the VIP from the client and returns the MACs
+// that answered within wait.
+func (l *lab) arpAnswers(wait time.Duration) ([]string, error) {
+	macs := []string{}
+	err := l.client.do(func() error {
+		ifi, err := net.InterfaceByName("eth0")
+		if err != nil {
+			return err
+		}
+		c, err := arp.Dial(ifi)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := c.Request(vip); err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		deadline := time.Now().Add(wait)
+		for time.Now().Before(deadline) {
+			c.SetReadDeadline(deadline)
+			p, _, err := c.Read()
+			if err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					break
+				}
+				return err
+			}
+			if p.Operation == arp.OperationReply && p.SenderIP == vip && !seen[p.SenderHardwareAddr.String()] {
+				seen[p.SenderHardwareAddr.String()] = true
+				macs = append(macs, p.SenderHardwareAddr.String())
+			}
+		}
+		return nil
+	})
+	return macs, err
+}
+
+// mac returns the MAC of d's LAN interface.
+func (d *director) mac(t *testing.T) string {
+	t.Helper()
+	return mustLink(t, d.ns, "eth0").Attrs().HardwareAddr.String()
 }
