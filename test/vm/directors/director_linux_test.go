@@ -327,11 +327,13 @@ func TestKernelDirectorPair(t *testing.T) {
 // service and the master sync daemon, and d2 backup with an empty table
 // and the backup sync daemon, or d2 cannot take over d1's connections.
 //
-// Known agent defect this catches (intermittently: it needs d2's MASTER and
-// BACKUP events handled within a few ms): the kernel may not answer a stop
-// of a master sync daemon issued right after its start within the agent's
-// 5 s switch timeout; the agent logs "ipvs sync daemon switch failed" and
-// never retries, so d2 runs no sync daemon and connections are not synced.
+// Known defect this catches (intermittently: d2's MASTER and BACKUP events
+// must be handled within a few ms): a DEL_DAEMON of a master sync daemon
+// whose kernel thread has not run yet gets no netlink ACK (kthread_stop
+// returns -EINTR, and netlink_rcv_skb sends no ACK for -EINTR) although
+// the daemon is stopped; lvs.SyncConn waits for the ACK until the agent's
+// 5 s switch timeout, the agent logs "ipvs sync daemon switch failed",
+// never starts the backup daemon and never retries, so d2 syncs nothing.
 func TestKernelDirectorPairSimultaneousStart(t *testing.T) {
 	requireVM(t)
 	if _, err := os.Stat(vipdBin()); err != nil {
