@@ -89,9 +89,11 @@ func Run(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 	}
 
 	// Servers and helpers live until every router has stopped and released.
+	// One failing (say, the metrics listener) does not stop the others.
 	auxCtx, auxCancel := context.WithCancel(context.Background())
-	defer auxCancel()
-	aux, auxCtx := errgroup.WithContext(auxCtx)
+	aux := &errgroup.Group{}
+	stopAux := func() error { auxCancel(); return aux.Wait() }
+	defer stopAux()
 	if err := a.startServers(auxCtx, aux); err != nil {
 		return err
 	}
@@ -155,8 +157,7 @@ func Run(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 	for _, in := range a.instances {
 		in.holder.setMaster(false)
 	}
-	auxCancel()
-	err = aux.Wait()
+	err = stopAux()
 	log.Info("vipd stopped")
 	return err
 }
@@ -227,7 +228,13 @@ func (a *agent) startServers(ctx context.Context, g *errgroup.Group) error {
 		return err
 	}
 	if addr := a.cfg.Global.MetricsListen; addr != "" {
-		g.Go(func() error { return serveMetrics(ctx, a.log, addr, a.metrics.reg) })
+		g.Go(func() error {
+			err := serveMetrics(ctx, a.log, addr, a.metrics.reg)
+			if err != nil {
+				a.log.Error("metrics server failed; vrrp goes on", "err", err)
+			}
+			return nil
+		})
 	}
 	return nil
 }
