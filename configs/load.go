@@ -36,8 +36,10 @@ const EnvPrefix = "VIPD_"
 //
 // Environment values override the file. An index beyond the file's list
 // creates that element (and any missing ones before it), so a whole
-// configuration can come from the environment alone. Unknown VIPD_ variables
-// are errors, so typos do not go unnoticed.
+// configuration can come from the environment alone. A VIPD_ variable under
+// a top-level key (VIPD_GLOBAL_…, VIPD_INSTANCES_…, …) that names no key is an
+// error, so typos do not go unnoticed; VIPD_ variables that start with
+// anything else are not configuration and are ignored.
 //
 // Durations accept Go syntax ("100ms", "1m30s") and keepalived-style bare
 // seconds (1, "0.1"). VIPs without a prefix length get /32 or /128.
@@ -87,7 +89,7 @@ func decodeTree(tree map[string]any, env []string, path string) (*Config, error)
 	var errs []error
 	for _, kv := range env {
 		k, val, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(k, EnvPrefix) {
+		if !ok || !strings.HasPrefix(k, EnvPrefix) || !isConfigEnv(strings.TrimPrefix(k, EnvPrefix)) {
 			continue
 		}
 		if err := applyEnv(tree, strings.TrimPrefix(k, EnvPrefix), val); err != nil {
@@ -179,6 +181,14 @@ func normalizeScripts(tree map[string]any) error {
 	}
 	tree["scripts"] = list
 	return nil
+}
+
+// isConfigEnv reports whether a VIPD_ variable (name without the prefix)
+// addresses the configuration: its first words name a top-level key. Others
+// (VIPD_IN_VM, VIPD_VM_CACHE of the test tools) are not vipd's to judge.
+func isConfigEnv(name string) bool {
+	_, _, n := matchField(reflect.TypeFor[Config](), strings.Split(strings.ToLower(name), "_"))
+	return n > 0
 }
 
 // applyEnv sets the value of one variable (name without prefix) in tree,

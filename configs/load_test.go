@@ -104,7 +104,7 @@ instances:
 	}{
 		{
 			name: "scalar overrides file",
-			env:  []string{"VIPD_GLOBAL_LOG_LEVEL=debug", "VIPD_INSTANCES_0_PRIORITY=120", "PATH=/bin", "VIPDX=1"},
+			env:  []string{"VIPD_GLOBAL_LOG_LEVEL=debug", "VIPD_INSTANCES_0_PRIORITY=120", "PATH=/bin", "VIPDX=1", "VIPD_IN_VM=1", "VIPD_VM_CACHE=/tmp"},
 			check: func(t *testing.T, c *configs.Config) {
 				if c.Global.LogLevel != "debug" || c.Instances[0].Priority != 120 {
 					t.Errorf("log_level=%q priority=%d", c.Global.LogLevel, c.Instances[0].Priority)
