@@ -26,6 +26,7 @@ integration:
 # Real-kernel IPVS tests inside a small qemu VM (the machine's kernel has no IP_VS).
 vm-test:
 	bash test/vm/run-lvs-tests.sh || [ $$? -eq 77 ]
+	bash test/vm/run-director-tests.sh || [ $$? -eq 77 ]
 
 # The one command that runs every test.
 test: vet unit integration vm-test

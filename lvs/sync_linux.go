@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/mdlayher/genetlink"
@@ -127,6 +128,12 @@ func (s *SyncConn) StartSyncDaemon(ctx context.Context, state SyncState, iface s
 	return nil
 }
 
+// stopAckWait bounds the wait for the kernel's answer to a stop: when the
+// daemon's thread had not run yet, the kernel stops it but answers nothing
+// (kthread_stop returns -EINTR, and netlink sends no ack for that), so the
+// outcome is then read from the daemon list instead.
+const stopAckWait = 2 * time.Second
+
 // StopSyncDaemon stops the daemon of that role; stopping one that does not
 // run is not an error.
 func (s *SyncConn) StopSyncDaemon(ctx context.Context, state SyncState) error {
@@ -134,11 +141,18 @@ func (s *SyncConn) StopSyncDaemon(ctx context.Context, state SyncState) error {
 	if err != nil {
 		return fmt.Errorf("lvs: stop %v sync daemon: %w", state, err)
 	}
-	_, err = s.execute(ctx, cmdDelDaemon, netlink.Request|netlink.Acknowledge, b)
-	if err != nil && !errors.Is(err, unix.ESRCH) {
-		return fmt.Errorf("lvs: stop %v sync daemon: %w", state, err)
+	actx, cancel := context.WithTimeout(ctx, stopAckWait)
+	_, err = s.execute(actx, cmdDelDaemon, netlink.Request|netlink.Acknowledge, b)
+	cancel()
+	if err == nil || errors.Is(err, unix.ESRCH) {
+		return nil
 	}
-	return nil
+	if ctx.Err() == nil {
+		if running, lerr := s.SyncDaemons(ctx); lerr == nil && !slices.ContainsFunc(running, func(d SyncDaemon) bool { return d.State == state }) {
+			return nil // stopped, unacknowledged
+		}
+	}
+	return fmt.Errorf("lvs: stop %v sync daemon: %w", state, err)
 }
 
 // SwitchSyncDaemon makes state the only running role: the agent calls it on

@@ -32,6 +32,8 @@ type lvsPart struct {
 
 	syncD    *lvs.SyncConn // nil without lvs_sync_daemon
 	syncInst string
+	syncWant lvs.SyncState // the role the sync daemon must have
+	syncOK   bool          // it has it (else retried every second)
 
 	dirty  chan struct{}
 	events chan vrrp.Transition // transitions of instances LVS cares about
@@ -54,7 +56,7 @@ func (a *agent) buildLVS() error {
 		return fmt.Errorf("lvs: %w (is the ip_vs module loaded?)", err)
 	}
 	l.rec = rec
-	l.sched = checks.NewScheduler(l.log.With("part", "checks"))
+	l.sched = checks.NewScheduler(a.log.With("part", "checks"))
 	if err := l.addChecks(); err != nil {
 		rec.Close()
 		return err
@@ -287,12 +289,14 @@ func (l *lvsPart) run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return l.sched.Run(gctx) })
 	g.Go(func() error { l.quorum.run(gctx); return nil })
-	if sd := l.cfg.Global.LVSSyncDaemon; l.syncD != nil {
-		l.switchSync(ctx, lvs.SyncBackup, sd)
+	if l.syncD != nil {
+		l.switchSync(ctx, lvs.SyncBackup)
 	}
 	l.reconcile(ctx)
 	resync := time.NewTicker(60 * time.Second)
 	defer resync.Stop()
+	retry := time.NewTicker(time.Second)
+	defer retry.Stop()
 loop:
 	for {
 		select {
@@ -302,6 +306,10 @@ loop:
 			l.reconcile(ctx)
 		case t := <-l.events:
 			l.follow(ctx, t)
+		case <-retry.C:
+			if l.syncD != nil && !l.syncOK {
+				l.switchSync(ctx, l.syncWant)
+			}
 		case <-resync.C:
 			if err := l.rec.Resync(ctx); err != nil && ctx.Err() == nil {
 				l.log.Error("ipvs resync failed", "err", err)
@@ -344,17 +352,26 @@ func (l *lvsPart) follow(ctx context.Context, t vrrp.Transition) {
 		if master {
 			state = lvs.SyncMaster
 		}
-		l.switchSync(ctx, state, l.cfg.Global.LVSSyncDaemon)
+		l.switchSync(ctx, state)
 	}
 }
 
-func (l *lvsPart) switchSync(ctx context.Context, state lvs.SyncState, sd configs.LVSSyncDaemon) {
+// switchSync gives the sync daemon the role state; on failure the run loop
+// retries every second until it has it (a backup without its daemon would
+// drop every live connection at the next failover).
+func (l *lvsPart) switchSync(ctx context.Context, state lvs.SyncState) {
+	sd := l.cfg.Global.LVSSyncDaemon
+	retrying := l.syncWant == state && !l.syncOK
+	l.syncWant, l.syncOK = state, false
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := l.syncD.SwitchSyncDaemon(cctx, state, sd.Interface, uint8(sd.SyncID)); err != nil {
-		l.log.Error("ipvs sync daemon switch failed", "state", state.String(), "iface", sd.Interface, "err", err)
+		if !retrying {
+			l.log.Error("ipvs sync daemon switch failed, retrying every second", "state", state.String(), "iface", sd.Interface, "err", err)
+		}
 		return
 	}
+	l.syncOK = true
 	l.log.Info("ipvs sync daemon running", "state", state.String(), "iface", sd.Interface, "sync_id", sd.SyncID)
 }
 
