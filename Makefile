@@ -8,8 +8,11 @@ export GOFLAGS ?= -mod=readonly
 
 all: build
 
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+# A static binary (no cgo), stripped, with its version.
 build:
-	$(GO) build -o $(BIN) ./cmd/vipd
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X github.com/vipd/vipd/cmd/vipd/internal/agent.Version=$(VERSION)" -o $(BIN) ./cmd/vipd
 
 vet:
 	$(GO) vet ./...

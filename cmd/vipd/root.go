@@ -4,13 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
-)
 
-// version is set at build time: go build -ldflags "-X main.version=v1.2.3".
-var version = ""
+	"github.com/vipd/vipd/cmd/vipd/internal/agent"
+)
 
 // exitError carries an exit code without printing anything more (the
 // command has already written its output, e.g. `vipd check`).
@@ -65,15 +63,7 @@ func newRootCmd(e *env) *cobra.Command {
 }
 
 // versionString is the build's version: -ldflags, else the module version.
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
-}
+func versionString() string { return agent.VersionString() }
 
 func newVersionCmd(e *env) *cobra.Command {
 	return &cobra.Command{

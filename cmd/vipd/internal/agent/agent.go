@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -17,8 +18,21 @@ import (
 	"github.com/vipd/vipd/vrrp"
 )
 
-// Version is set by the build (-ldflags "-X …/agent.Version=…").
-var Version = "dev"
+// Version is set by the build:
+// go build -ldflags "-X github.com/vipd/vipd/cmd/vipd/internal/agent.Version=v1.2.3".
+var Version = ""
+
+// VersionString is Version, else the module version the binary was built
+// from, else "(devel)".
+func VersionString() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
 
 // agent is one running vipd.
 type agent struct {
@@ -149,7 +163,7 @@ func Run(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 			a.runInstance(ctx, in, conns[in.family], muxes[in.family])
 		}()
 	}
-	log.Info("vipd started", "node", cfg.Global.Node, "instances", len(a.instances), "version", Version)
+	log.Info("vipd started", "node", cfg.Global.Node, "instances", len(a.instances), "version", VersionString())
 	<-ctx.Done()
 	log.Info("vipd stopping")
 	routers.Wait()

@@ -67,7 +67,7 @@ type RealStatus struct {
 
 // status builds the snapshot served on the status socket.
 func (a *agent) status() Status {
-	st := Status{Node: a.cfg.Global.Node, Version: Version, StartedAt: a.startedAt}
+	st := Status{Node: a.cfg.Global.Node, Version: VersionString(), StartedAt: a.startedAt}
 	for _, in := range a.instances {
 		is := InstanceStatus{
 			Name: in.cfg.Name, Interface: in.cfg.Interface, VRID: in.cfg.VRID, Version: in.cfg.Version,
