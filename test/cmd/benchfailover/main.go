@@ -89,7 +89,7 @@ func main() {
 				}
 				med[d] = median(gaps)
 			}
-			fmt.Printf("%-10s %-7s %14s %14s %8.2f\n", ev, adv, round(med[vipdD]), round(med[keepalivedD]),
+			fmt.Printf("%-10s %-7s %14s %14s %8.3f\n", ev, adv, round(med[vipdD]), round(med[keepalivedD]),
 				float64(med[vipdD])/float64(max(med[keepalivedD], time.Microsecond)))
 		}
 	}
