@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vipd/vipd/lvs/lvstest"
+	"github.com/vipd/vipd/test/vm/vmnet"
 )
 
 // expectTable is an independent model of what the kernel table must hold
@@ -173,5 +174,5 @@ func TestReconcileFlapsFake(t *testing.T) { runFlaps(t, lvstest.New(), 500) }
 
 func TestKernelReconcileFlaps(t *testing.T) {
 	requireKernel(t)
-	runFlaps(t, newNS(t, "vlvs-flaps").ipvs(t), 500)
+	runFlaps(t, vmnet.New(t, "vlvs-flaps").IPVS(t), 500)
 }

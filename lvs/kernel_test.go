@@ -6,13 +6,15 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/vipd/vipd/test/vm/vmnet"
 )
 
 // TestKernelReconcile runs the reconcile table against the kernel's IPVS,
 // in a fresh network namespace per case.
 func TestKernelReconcile(t *testing.T) {
 	requireKernel(t)
-	runTable(t, func(t *testing.T) ipvsHandle { return newNS(t, "vlvs-tbl").ipvs(t) })
+	runTable(t, func(t *testing.T) ipvsHandle { return vmnet.New(t, "vlvs-tbl").IPVS(t) })
 }
 
 // TestKernelPersistence checks that the kernel reads persistence and its
@@ -20,8 +22,8 @@ func TestKernelReconcile(t *testing.T) {
 // a byte-order mistake): /proc/net/ip_vs shows them.
 func TestKernelPersistence(t *testing.T) {
 	requireKernel(t)
-	ns := newNS(t, "vlvs-pers")
-	r := NewReconciler(ns.ipvs(t), Config{})
+	ns := vmnet.New(t, "vlvs-pers")
+	r := NewReconciler(ns.IPVS(t), Config{})
 	st := []ServiceState{{
 		Service: Service{Address: vip1, Scheduler: "wlc", Persistence: 300 * time.Second, Netmask: 24},
 		Reals:   []RealState{rs("192.0.2.11:80", 1, true)},
@@ -29,7 +31,7 @@ func TestKernelPersistence(t *testing.T) {
 	if err := r.Reconcile(t.Context(), st); err != nil {
 		t.Fatal(err)
 	}
-	proc, err := ns.readFile("/proc/thread-self/net/ip_vs")
+	proc, err := ns.ReadFile("/proc/thread-self/net/ip_vs")
 	if err != nil {
 		t.Fatal(err)
 	}

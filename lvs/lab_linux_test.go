@@ -3,18 +3,14 @@
 package lvs
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/mdlayher/arp"
-	"github.com/vishvananda/netlink"
+	"github.com/vipd/vipd/test/vm/vmnet"
 )
 
 // The lab: a director namespace with a bridge (192.0.2.1/24, the VIP
@@ -30,120 +26,41 @@ var (
 
 type lab struct {
 	t      *testing.T
-	dir    *testNS
-	client *testNS // routed, 198.51.100.2
-	lan    *testNS // on the bridge, 192.0.2.50
+	dir    *vmnet.NS
+	client *vmnet.NS // routed, 198.51.100.2
+	lan    *vmnet.NS // on the bridge, 192.0.2.50
 	reals  []*realServer
 	sorry  *realServer
 }
 
+// realServer answers on port 80 with its name (idle connections close after
+// 30 s); mac is its eth0's.
 type realServer struct {
-	name string
-	addr netip.Addr
-	ns   *testNS
-	mac  net.HardwareAddr
-
-	mu sync.Mutex
-	ln net.Listener
-}
-
-func addr(s string) *netlink.Addr {
-	a, err := netlink.ParseAddr(s)
-	if err != nil {
-		panic(err)
-	}
-	return a
-}
-
-// veth creates a veth pair from a (name an) to b (name bn) and returns the
-// a end.
-func veth(t *testing.T, a *testNS, an string, b *testNS, bn string) netlink.Link {
-	t.Helper()
-	v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: an}, PeerName: bn, PeerNamespace: netlink.NsFd(b.fd)}
-	if err := a.nl.LinkAdd(v); err != nil {
-		t.Fatalf("veth %s/%s - %s/%s: %v", a.name, an, b.name, bn, err)
-	}
-	l, err := a.nl.LinkByName(an)
-	if err != nil {
-		t.Fatalf("veth %s: %v", an, err)
-	}
-	return l
-}
-
-func mustLink(t *testing.T, ns *testNS, name string) netlink.Link {
-	t.Helper()
-	l, err := ns.nl.LinkByName(name)
-	if err != nil {
-		t.Fatalf("%s: link %s: %v", ns.name, name, err)
-	}
-	return l
-}
-
-func up(t *testing.T, ns *testNS, l netlink.Link, addrs ...string) {
-	t.Helper()
-	for _, a := range addrs {
-		if err := ns.nl.AddrAdd(l, addr(a)); err != nil {
-			t.Fatalf("%s: addr %s on %s: %v", ns.name, a, l.Attrs().Name, err)
-		}
-	}
-	if err := ns.nl.LinkSetUp(l); err != nil {
-		t.Fatalf("%s: %s up: %v", ns.name, l.Attrs().Name, err)
-	}
-}
-
-func defaultRoute(t *testing.T, ns *testNS, gw string) {
-	t.Helper()
-	if err := ns.nl.RouteAdd(&netlink.Route{Gw: net.ParseIP(gw)}); err != nil {
-		t.Fatalf("%s: default via %s: %v", ns.name, gw, err)
-	}
-}
-
-// waitOperUp waits (bounded) until the kernel reports the links up: they
-// drop frames before.
-func waitOperUp(t *testing.T, ns *testNS, names ...string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for _, n := range names {
-		for {
-			l := mustLink(t, ns, n)
-			if l.Attrs().OperState == netlink.OperUp {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %s not up after 10s (%v)", ns.name, n, l.Attrs().OperState)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	*vmnet.RealServer
+	mac net.HardwareAddr
 }
 
 func newLab(t *testing.T) *lab {
 	t.Helper()
-	l := &lab{t: t, dir: newNS(t, "vlvs-dir"), client: newNS(t, "vlvs-cli"), lan: newNS(t, "vlvs-lan")}
+	l := &lab{t: t, dir: vmnet.New(t, "vlvs-dir"), client: vmnet.New(t, "vlvs-cli"), lan: vmnet.New(t, "vlvs-lan")}
 	d := l.dir
-	d.sysctl(t, "net/ipv4/ip_forward", "1", "net/ipv4/conf/all/rp_filter", "0", "net/ipv4/conf/default/rp_filter", "0")
-	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "vlvs-br"}}
-	if err := d.nl.LinkAdd(br); err != nil {
-		t.Fatalf("bridge: %v", err)
-	}
-	brl := mustLink(t, d, "vlvs-br")
-	up(t, d, brl, "192.0.2.1/24", "192.0.2.100/32")
+	d.Sysctl(t, "net/ipv4/ip_forward", "1", "net/ipv4/conf/all/rp_filter", "0", "net/ipv4/conf/default/rp_filter", "0")
+	d.Bridge(t, "vlvs-br")
+	d.Up(t, "vlvs-br", "192.0.2.1/24", "192.0.2.100/32")
 	ports := []string{}
 
 	// Routed client.
-	dc := veth(t, d, "vlvs-dc", l.client, "eth0")
-	up(t, d, dc, "198.51.100.1/24")
-	up(t, l.client, mustLink(t, l.client, "eth0"), "198.51.100.2/24")
-	defaultRoute(t, l.client, "198.51.100.1")
+	vmnet.Veth(t, d, "vlvs-dc", l.client, "eth0")
+	d.Up(t, "vlvs-dc", "198.51.100.1/24")
+	l.client.Up(t, "eth0", "198.51.100.2/24")
+	l.client.DefaultRoute(t, "198.51.100.1")
 
 	// LAN client.
 	ports = append(ports, "vlvs-dl")
-	dl := veth(t, d, "vlvs-dl", l.lan, "eth0")
-	if err := d.nl.LinkSetMaster(dl, brl); err != nil {
-		t.Fatalf("enslave: %v", err)
-	}
-	up(t, d, dl)
-	up(t, l.lan, mustLink(t, l.lan, "eth0"), "192.0.2.50/24")
+	vmnet.Veth(t, d, "vlvs-dl", l.lan, "eth0")
+	d.Enslave(t, "vlvs-dl", "vlvs-br")
+	d.Up(t, "vlvs-dl")
+	l.lan.Up(t, "eth0", "192.0.2.50/24")
 
 	// Real servers and the sorry server.
 	for i, name := range []string{"rs1", "rs2", "rs3", "sorry"} {
@@ -151,36 +68,31 @@ func newLab(t *testing.T) *lab {
 		if name == "sorry" {
 			ip = "192.0.2.20"
 		}
-		rs := &realServer{name: name, addr: netip.MustParseAddr(ip), ns: newNS(t, "vlvs-"+name)}
-		rs.ns.sysctl(t,
+		rs := &realServer{RealServer: &vmnet.RealServer{Name: name, Addr: netip.MustParseAddr(ip), NS: vmnet.New(t, "vlvs-"+name), Idle: 30 * time.Second}}
+		rs.NS.Sysctl(t,
 			"net/ipv4/conf/all/arp_ignore", "1", "net/ipv4/conf/all/arp_announce", "2",
 			"net/ipv4/conf/default/arp_ignore", "1", "net/ipv4/conf/default/arp_announce", "2")
 		port := "vlvs-d" + name
 		ports = append(ports, port)
-		dp := veth(t, d, port, rs.ns, "eth0")
-		if err := d.nl.LinkSetMaster(dp, brl); err != nil {
-			t.Fatalf("enslave: %v", err)
-		}
-		up(t, d, dp)
-		eth := mustLink(t, rs.ns, "eth0")
-		up(t, rs.ns, eth, ip+"/24")
-		rs.mac = eth.Attrs().HardwareAddr
-		if err := rs.ns.nl.AddrAdd(mustLink(t, rs.ns, "lo"), addr("192.0.2.100/32")); err != nil {
-			t.Fatalf("%s: VIP on lo: %v", name, err)
-		}
-		defaultRoute(t, rs.ns, "192.0.2.1")
-		rs.start(t)
+		vmnet.Veth(t, d, port, rs.NS, "eth0")
+		d.Enslave(t, port, "vlvs-br")
+		d.Up(t, port)
+		rs.NS.Up(t, "eth0", ip+"/24")
+		rs.mac = rs.NS.Link(t, "eth0").Attrs().HardwareAddr
+		rs.NS.AddAddr(t, "lo", "192.0.2.100/32")
+		rs.NS.DefaultRoute(t, "192.0.2.1")
+		rs.Start(t)
 		if name == "sorry" {
 			l.sorry = rs
 		} else {
 			l.reals = append(l.reals, rs)
 		}
 	}
-	waitOperUp(t, d, append(ports, "vlvs-br", "vlvs-dc")...)
-	waitOperUp(t, l.client, "eth0")
-	waitOperUp(t, l.lan, "eth0")
+	d.WaitOperUp(t, append(ports, "vlvs-br", "vlvs-dc")...)
+	l.client.WaitOperUp(t, "eth0")
+	l.lan.WaitOperUp(t, "eth0")
 	for _, rs := range append(l.reals, l.sorry) {
-		waitOperUp(t, rs.ns, "eth0")
+		rs.NS.WaitOperUp(t, "eth0")
 	}
 	// The bridge forwards once its ports have settled: wait until the
 	// director reaches every server.
@@ -188,7 +100,7 @@ func newLab(t *testing.T) *lab {
 	for _, rs := range append(l.reals, l.sorry) {
 		for !l.probe(rs) {
 			if time.Now().After(deadline) {
-				t.Fatalf("director cannot reach %s", rs.name)
+				t.Fatalf("director cannot reach %s", rs.Name)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -196,64 +108,9 @@ func newLab(t *testing.T) *lab {
 	return l
 }
 
-// start listens on :80 in the server's namespace; each connection gets the
-// server's name.
-func (rs *realServer) start(t *testing.T) {
-	t.Helper()
-	var ln net.Listener
-	if err := rs.ns.do(func() (err error) { ln, err = net.Listen("tcp4", ":80"); return err }); err != nil {
-		t.Fatalf("%s: listen: %v", rs.name, err)
-	}
-	rs.mu.Lock()
-	rs.ln = ln
-	rs.mu.Unlock()
-	t.Cleanup(func() { ln.Close() })
-	go func() { // owned by the listener: ends when it is closed
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go rs.serve(c)
-		}
-	}()
-}
-
-// serve answers with the server's name, then once more per line received,
-// until the client closes or is idle for 30 s.
-func (rs *realServer) serve(c net.Conn) {
-	defer c.Close()
-	br := bufio.NewReader(c)
-	for {
-		c.SetDeadline(time.Now().Add(30 * time.Second))
-		if _, err := fmt.Fprintf(c, "%s\n", rs.name); err != nil {
-			return
-		}
-		if _, err := br.ReadString('\n'); err != nil {
-			return
-		}
-	}
-}
-
-func (rs *realServer) stop() {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.ln != nil {
-		rs.ln.Close()
-		rs.ln = nil
-	}
-}
-
 // probe is a minimal TCP_CHECK: a connect from the director.
 func (l *lab) probe(rs *realServer) bool {
-	err := l.dir.do(func() error {
-		c, err := net.DialTimeout("tcp4", netip.AddrPortFrom(rs.addr, 80).String(), 300*time.Millisecond)
-		if err != nil {
-			return err
-		}
-		return c.Close()
-	})
-	return err == nil
+	return vmnet.Probe(l.dir, netip.AddrPortFrom(rs.Addr, 80))
 }
 
 // health probes every real server and returns them as desired state.
@@ -261,7 +118,7 @@ func (l *lab) health(weights []int, fwd Forwarding, inhibitIdx int) []RealState 
 	var out []RealState
 	for i, rs := range l.reals {
 		out = append(out, RealState{
-			Real:             Real{Address: netip.AddrPortFrom(rs.addr, 80), Weight: weights[i], Forwarding: fwd},
+			Real:             Real{Address: netip.AddrPortFrom(rs.Addr, 80), Weight: weights[i], Forwarding: fwd},
 			Healthy:          l.probe(rs),
 			InhibitOnFailure: i == inhibitIdx,
 		})
@@ -271,104 +128,26 @@ func (l *lab) health(weights []int, fwd Forwarding, inhibitIdx int) []RealState 
 
 // connect makes n sequential TCP connections to the VIP from ns and counts
 // the answers per server name ("error" for failures).
-func (l *lab) connect(from *testNS, n int) map[string]int {
-	got := map[string]int{}
-	for range n {
-		var name string
-		err := from.do(func() error {
-			c, err := net.DialTimeout("tcp4", labVIPPort.String(), 2*time.Second)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(3 * time.Second))
-			name, err = bufio.NewReader(c).ReadString('\n')
-			name = strings.TrimSpace(name)
-			return err
-		})
-		if err != nil {
-			l.t.Logf("connection to %v: %v", labVIPPort, err)
-			name = "error"
-		}
-		got[name]++
-	}
-	return got
+func (l *lab) connect(from *vmnet.NS, n int) map[string]int {
+	return vmnet.Connect(l.t, from, labVIPPort, n)
 }
 
-// longConn is one TCP connection through the VIP that stays open.
-type longConn struct {
-	c  net.Conn
-	br *bufio.Reader
-}
-
-// dialLong opens a connection from ns and returns it with the name of the
-// server that answered.
-func (l *lab) dialLong(from *testNS) (*longConn, string, error) {
-	var c net.Conn
-	err := from.do(func() (err error) { c, err = net.DialTimeout("tcp4", labVIPPort.String(), 2*time.Second); return err })
-	if err != nil {
-		return nil, "", err
-	}
-	l.t.Cleanup(func() { c.Close() })
-	lc := &longConn{c: c, br: bufio.NewReader(c)}
-	c.SetDeadline(time.Now().Add(3 * time.Second))
-	name, err := lc.br.ReadString('\n')
-	return lc, strings.TrimSpace(name), err
-}
-
-// ping sends a line and returns the server's answer.
-func (lc *longConn) ping() (string, error) {
-	lc.c.SetDeadline(time.Now().Add(3 * time.Second))
-	if _, err := lc.c.Write([]byte("ping\n")); err != nil {
-		return "", err
-	}
-	name, err := lc.br.ReadString('\n')
-	return strings.TrimSpace(name), err
+// dialLong opens a connection to the VIP from ns that stays open and
+// returns it with the name of the server that answered.
+func (l *lab) dialLong(from *vmnet.NS) (*vmnet.LongConn, string, error) {
+	return vmnet.DialLong(l.t, from, labVIPPort)
 }
 
 // arpAnswers asks for the VIP from the LAN client and returns the MACs that
 // answered within wait.
 func (l *lab) arpAnswers(wait time.Duration) ([]string, error) {
-	var macs []string
-	err := l.lan.do(func() error {
-		ifi, err := net.InterfaceByName("eth0")
-		if err != nil {
-			return err
-		}
-		c, err := arp.Dial(ifi)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		if err := c.Request(labVIP); err != nil {
-			return err
-		}
-		seen := map[string]bool{}
-		deadline := time.Now().Add(wait)
-		for time.Now().Before(deadline) {
-			c.SetReadDeadline(deadline)
-			p, _, err := c.Read()
-			if err != nil {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
-					break
-				}
-				return err
-			}
-			if p.Operation == arp.OperationReply && p.SenderIP == labVIP && !seen[p.SenderHardwareAddr.String()] {
-				seen[p.SenderHardwareAddr.String()] = true
-				macs = append(macs, p.SenderHardwareAddr.String())
-			}
-		}
-		return nil
-	})
-	return macs, err
+	return vmnet.ARPAnswers(l.lan, "eth0", labVIP, wait)
 }
 
 // connsTo reads the namespace's IPVS connection table and returns the
 // lines whose client address is from.
-func connsTo(ns *testNS, from netip.Addr) ([]string, error) {
-	s, err := ns.readFile("/proc/thread-self/net/ip_vs_conn")
+func connsTo(ns *vmnet.NS, from netip.Addr) ([]string, error) {
+	s, err := ns.ReadFile("/proc/thread-self/net/ip_vs_conn")
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vipd/vipd/lvs/lvstest"
+	"github.com/vipd/vipd/test/vm/vmnet"
 )
 
 // scaleStates is nSvc services (VIP 192.0.2.100, ports 1000…) with nReal
@@ -70,7 +71,7 @@ func TestScaleFake(t *testing.T) {
 
 func TestKernelScale(t *testing.T) {
 	requireKernel(t)
-	measureScale(t, newNS(t, "vlvs-scale").ipvs(t))
+	measureScale(t, vmnet.New(t, "vlvs-scale").IPVS(t))
 }
 
 // BenchmarkReconcileFake measures a full apply of 1,000 × 10 and a

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vipd/vipd/test/vm/vmnet"
 )
 
 type daemonID struct {
@@ -35,19 +36,19 @@ func daemonIDs(t *testing.T, s *SyncConn) []daemonID {
 func TestKernelSyncDaemon(t *testing.T) {
 	requireKernel(t)
 	l := newLab(t)
-	dir2 := newNS(t, "vlvs-dir2")
-	link := veth(t, l.dir, "sync0", dir2, "sync0")
-	up(t, l.dir, link, "203.0.113.1/24")
-	up(t, dir2, mustLink(t, dir2, "sync0"), "203.0.113.2/24")
-	waitOperUp(t, l.dir, "sync0")
-	waitOperUp(t, dir2, "sync0")
+	dir2 := vmnet.New(t, "vlvs-dir2")
+	vmnet.Veth(t, l.dir, "sync0", dir2, "sync0")
+	l.dir.Up(t, "sync0", "203.0.113.1/24")
+	dir2.Up(t, "sync0", "203.0.113.2/24")
+	l.dir.WaitOperUp(t, "sync0")
+	dir2.WaitOperUp(t, "sync0")
 
-	master, err := OpenSync(int(l.dir.fd))
+	master, err := OpenSync(int(l.dir.FD))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { master.Close() })
-	backup, err := OpenSync(int(dir2.fd))
+	backup, err := OpenSync(int(dir2.FD))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,9 +85,9 @@ func TestKernelSyncDaemon(t *testing.T) {
 		Service: Service{Address: labVIPPort, Scheduler: "rr", Forwarding: NAT},
 		Reals:   l.health([]int{1, 1, 1}, ForwardDefault, -1),
 	}}
-	for _, ns := range []*testNS{l.dir, dir2} {
-		if err := NewReconciler(ns.ipvs(t), Config{}).Reconcile(ctx, st); err != nil {
-			t.Fatalf("%s: reconcile: %v", ns.name, err)
+	for _, ns := range []*vmnet.NS{l.dir, dir2} {
+		if err := NewReconciler(ns.IPVS(t), Config{}).Reconcile(ctx, st); err != nil {
+			t.Fatalf("%s: reconcile: %v", ns.Name, err)
 		}
 	}
 	client := netip.MustParseAddr("198.51.100.2")
@@ -108,7 +109,7 @@ func TestKernelSyncDaemon(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			s, _ := dir2.readFile("/proc/thread-self/net/ip_vs_conn")
+			s, _ := dir2.ReadFile("/proc/thread-self/net/ip_vs_conn")
 			t.Fatalf("no connection from %v reached the backup in 20s; its table:\n%s", client, s)
 		}
 		time.Sleep(200 * time.Millisecond)

@@ -31,13 +31,13 @@ func TestKernelTraffic(t *testing.T) {
 				from = l.lan
 				checkARP(t, l)
 			}
-			h := l.dir.ipvs(t)
+			h := l.dir.IPVS(t)
 			r := NewReconciler(h, Config{Logger: testLogger(t)})
 			desired := func(sched string, weights []int, inhibitIdx int) []ServiceState {
 				return []ServiceState{{
 					Service: Service{Address: labVIPPort, Scheduler: sched, Forwarding: tc.fwd},
 					Reals:   l.health(weights, ForwardDefault, inhibitIdx),
-					Sorry:   netip.AddrPortFrom(l.sorry.addr, 80),
+					Sorry:   netip.AddrPortFrom(l.sorry.Addr, 80),
 				}}
 			}
 			apply := func(step string, st []ServiceState, want CallCounts) {
@@ -69,13 +69,13 @@ func TestKernelTraffic(t *testing.T) {
 			apply("wrr", desired("wrr", []int{1, 2, 3}, 2), CallCounts{UpdateService: 1, UpdateDest: 2})
 			r = NewReconciler(h, Config{Logger: testLogger(t)})
 			apply("vipd restarts", desired("wrr", []int{1, 2, 3}, 2), CallCounts{GetServices: 1, GetDests: 1})
-			if got, err := long.ping(); err != nil || got != longName {
+			if got, err := long.Ping(3 * time.Second); err != nil || got != longName {
 				t.Errorf("established connection after update and restart: answer %q, %v; want %q", got, err, longName)
 			}
-			long.c.Close()
+			long.Close()
 			split("wrr", map[string]int{"rs1": 2, "rs2": 4, "rs3": 6})
 
-			l.reals[1].stop()
+			l.reals[1].Stop()
 			st := desired("wrr", []int{1, 2, 3}, 2)
 			if st[0].Reals[1].Healthy {
 				t.Fatal("rs2 stopped but its TCP probe still passes")
@@ -86,7 +86,7 @@ func TestKernelTraffic(t *testing.T) {
 				t.Errorf("rs2 removed: connections per server = %v, want 12 on rs1 and rs3 only", got)
 			}
 
-			l.reals[2].stop()
+			l.reals[2].Stop()
 			apply("rs3 fails, inhibited", desired("wrr", []int{1, 2, 3}, 2), CallCounts{UpdateDest: 1})
 			want := []string{"TCP 192.0.2.100:80 -> 192.0.2.11:80 " + tc.fwd.String() + " w=1", "TCP 192.0.2.100:80 -> 192.0.2.13:80 " + tc.fwd.String() + " w=0", "TCP 192.0.2.100:80 wrr"}
 			if !slices.Equal(want, dumpTable(t, h)) {
@@ -94,11 +94,11 @@ func TestKernelTraffic(t *testing.T) {
 			}
 			split("rs3 at weight 0", map[string]int{"rs1": 12})
 
-			l.reals[0].stop()
+			l.reals[0].Stop()
 			apply("all down", desired("wrr", []int{1, 2, 3}, 2), CallCounts{NewDest: 1, DelDest: 1})
 			split("sorry server", map[string]int{"sorry": 12})
 
-			l.reals[1].start(t)
+			l.reals[1].Start(t)
 			apply("rs2 back", desired("wrr", []int{1, 2, 3}, 2), CallCounts{NewDest: 1, DelDest: 1})
 			split("rs2 back", map[string]int{"rs2": 12})
 		})
@@ -109,8 +109,8 @@ func TestKernelTraffic(t *testing.T) {
 // the assertion would catch a real server without arp_ignore.
 func checkARP(t *testing.T, l *lab) {
 	t.Helper()
-	rs1 := l.reals[0].ns
-	rs1.sysctl(t, "net/ipv4/conf/all/arp_ignore", "0", "net/ipv4/conf/eth0/arp_ignore", "0")
+	rs1 := l.reals[0].NS
+	rs1.Sysctl(t, "net/ipv4/conf/all/arp_ignore", "0", "net/ipv4/conf/eth0/arp_ignore", "0")
 	macs, err := l.arpAnswers(time.Second)
 	if err != nil {
 		t.Fatalf("arp: %v", err)
@@ -118,13 +118,13 @@ func checkARP(t *testing.T, l *lab) {
 	if !slices.Contains(macs, l.reals[0].mac.String()) {
 		t.Errorf("with arp_ignore=0 on rs1, ARP answers %v should include rs1 %v", macs, l.reals[0].mac)
 	}
-	rs1.sysctl(t, "net/ipv4/conf/all/arp_ignore", "1", "net/ipv4/conf/eth0/arp_ignore", "1")
+	rs1.Sysctl(t, "net/ipv4/conf/all/arp_ignore", "1", "net/ipv4/conf/eth0/arp_ignore", "1")
 	macs, err = l.arpAnswers(time.Second)
 	if err != nil {
 		t.Fatalf("arp: %v", err)
 	}
 	// The bridge takes a port's MAC as ports join: read it now.
-	dirMAC := mustLink(t, l.dir, "vlvs-br").Attrs().HardwareAddr.String()
+	dirMAC := l.dir.Link(t, "vlvs-br").Attrs().HardwareAddr.String()
 	if diff := cmp.Diff([]string{dirMAC}, macs); diff != "" {
 		t.Errorf("ARP answers for the VIP (-want director +got):\n%s", diff)
 	}
