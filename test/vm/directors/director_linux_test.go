@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vipd/vipd/lvs"
+	"github.com/vipd/vipd/test/vm/vmnet"
 )
 
 // routed returns the addresses of the real servers with weight > 0.
@@ -38,7 +39,7 @@ type daemonID struct {
 
 // syncDaemons lists the sync daemons running in d's namespace.
 func syncDaemons(d *director) ([]daemonID, error) {
-	c, err := lvs.OpenSync(int(d.ns.fd))
+	c, err := lvs.OpenSync(int(d.ns.FD))
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func TestKernelDirectorPair(t *testing.T) {
 
 	// 3. rs3 stops listening: its check fails, d1 removes it, new
 	// connections go to rs1 and rs2 only.
-	rs3.stop()
+	rs3.Stop()
 	took, ok := waitFor(4*time.Second, func() bool {
 		tab, _ = ipvsTable(l.d1)
 		return cmp.Equal(two, routed(tab[serviceID]))
@@ -180,10 +181,10 @@ func TestKernelDirectorPair(t *testing.T) {
 	if err != nil {
 		t.Fatalf("step 4: long-lived connection: %v", err)
 	}
-	if got, err := lc.ping(3 * time.Second); err != nil || got != first {
+	if got, err := lc.Ping(3 * time.Second); err != nil || got != first {
 		t.Fatalf("step 4: ping on the long-lived connection: %q, %v; want %q", got, err, first)
 	}
-	from := netip.AddrPortFrom(clientIP, lc.localPort())
+	from := netip.AddrPortFrom(clientIP, lc.LocalPort())
 	if c, err := ipvsConns(l.d1, from); err != nil || len(c) != 1 {
 		t.Fatalf("step 4: d1's ip_vs_conn for %v: %v (%v), want one line", from, c, err)
 	}
@@ -193,7 +194,7 @@ func TestKernelDirectorPair(t *testing.T) {
 		return len(synced) > 0
 	})
 	if !ok {
-		s, _ := l.d2.ns.readFile("/proc/thread-self/net/ip_vs_conn")
+		s, _ := l.d2.ns.ReadFile("/proc/thread-self/net/ip_vs_conn")
 		t.Fatalf("step 4: connection %v (to %s) not in d2's ip_vs_conn after %v:\n%s", from, first, took.Round(time.Millisecond), s)
 	}
 	t.Logf("step 4: long-lived connection %v → %s in d2's table %v after its first ping: %s", from, first, took.Round(time.Millisecond), strings.Join(strings.Fields(synced[0]), " "))
@@ -206,7 +207,7 @@ func TestKernelDirectorPair(t *testing.T) {
 	// checks found down), switches its sync daemon to master, and the
 	// client's new and long-lived connections work through it.
 	l.d1.proc.kill()
-	if err := l.d1.ns.nl.LinkSetDown(mustLink(t, l.d1.ns, "eth0")); err != nil {
+	if err := l.d1.ns.NL.LinkSetDown(l.d1.ns.Link(t, "eth0")); err != nil {
 		t.Fatalf("step 5: d1 eth0 down: %v", err)
 	}
 	failAt := time.Now()
@@ -223,7 +224,7 @@ func TestKernelDirectorPair(t *testing.T) {
 		t.Fatalf("step 5: d2 not master with %s → %v after %v: state %q, table %v", serviceID, two, took.Round(time.Millisecond), st2.state("VI_1"), tab)
 	}
 	t.Logf("step 5: d2 MASTER with %s → %v programmed %v after kill -9 of d1's vipd", serviceID, tab[serviceID], took.Round(time.Millisecond))
-	took, ok = waitFor(5*time.Second, func() bool { return probe(l.client, vipPort) })
+	took, ok = waitFor(5*time.Second, func() bool { return vmnet.Probe(l.client, vipPort) })
 	if !ok {
 		t.Fatalf("step 5: no new client connection to %v through d2 %v after the failover", vipPort, time.Since(failAt).Round(time.Millisecond))
 	}
@@ -240,7 +241,7 @@ func TestKernelDirectorPair(t *testing.T) {
 	} else {
 		t.Logf("step 5: only d2 (%s) answers ARP for %v", macs[0], vip)
 	}
-	if got, err := lc.ping(5 * time.Second); err != nil || got != first {
+	if got, err := lc.Ping(5 * time.Second); err != nil || got != first {
 		c, _ := ipvsConns(l.d2, from)
 		t.Errorf("step 5: the long-lived connection did not survive the failover: ping %q, %v; want %q; d2's entry: %v", got, err, first, c)
 	} else {
@@ -292,7 +293,7 @@ func TestKernelDirectorPair(t *testing.T) {
 	}
 
 	// 6b. rs3 comes back: d2 adds it again.
-	rs3.start(t)
+	rs3.Start(t)
 	took, ok = waitFor(4*time.Second, func() bool {
 		tab, _ = ipvsTable(l.d2)
 		return cmp.Equal(all, routed(tab[serviceID]))
