@@ -93,6 +93,7 @@ func Probe(from *NS, to netip.AddrPort) bool {
 // first line of each answer (a RealServer's name; "error" for failures,
 // each logged to t).
 func Connect(t testing.TB, from *NS, to netip.AddrPort, n int) map[string]int {
+	t.Helper()
 	got := map[string]int{}
 	for range n {
 		var name string
