@@ -46,8 +46,6 @@ type holder struct {
 	state       string // "", pending, confirmed, error, released, fenced
 	confirmedAt time.Time
 	lastErr     string
-	master      bool
-	masterSince time.Time
 }
 
 func newHolder(log *slog.Logger, vips []providers.VIP, local, cloud providers.Provider) *holder {
@@ -124,12 +122,6 @@ func (h *holder) run(ctx context.Context) {
 			stopMaster()
 			return
 		case m := <-h.want:
-			h.mu.Lock()
-			h.master = m
-			if m && cur == nil {
-				h.masterSince = time.Now()
-			}
-			h.mu.Unlock()
 			switch {
 			case m && cur == nil:
 				mctx, cancel := context.WithCancel(ctx)
