@@ -3,9 +3,11 @@ package agent
 import (
 	"context"
 	"fmt"
+	"net"
 
 	vnl "github.com/vishvananda/netlink"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 
 	"github.com/vipd/vipd/checks"
 )
@@ -177,7 +179,7 @@ func (a *agent) startTracking(ctx context.Context, g *errgroup.Group) error {
 				if _, tracked := links[name]; !tracked {
 					continue
 				}
-				up := u.Header.Type != 17 /* RTM_DELLINK */ && linkUp(u.Link)
+				up := u.Header.Type != unix.RTM_DELLINK && linkUp(u.Link)
 				if prev, seen := last[name]; seen && prev == up {
 					continue
 				}
@@ -194,7 +196,7 @@ func (a *agent) startTracking(ctx context.Context, g *errgroup.Group) error {
 // links without carrier reporting such as dummy).
 func linkUp(l vnl.Link) bool {
 	at := l.Attrs()
-	if at.Flags&1 == 0 { // net.FlagUp
+	if at.Flags&net.FlagUp == 0 {
 		return false
 	}
 	return at.OperState == vnl.OperUp || at.OperState == vnl.OperUnknown
