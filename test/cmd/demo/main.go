@@ -91,7 +91,8 @@ func main() {
 
 	show("election (n1 has the higher priority)", 2*time.Second)
 	procs["n1"].Kill9()
-	show("kill -9 of the master n1: n2 takes over after Master_Down_Interval", 2*time.Second)
+	show("kill -9 of vipd on n1: n2 takes over after Master_Down_Interval and announces the VIP; a killed\n"+
+		"   process cannot remove its address, so n1 keeps a stale copy until vipd restarts there", 2*time.Second)
 	start("n1")
 	show("n1 restarts: removes the VIP its killed run left behind, then preempts", 2*time.Second)
 	procs["n1"].Signal(syscall.SIGTERM)
