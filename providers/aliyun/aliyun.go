@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
@@ -81,8 +80,7 @@ type Provider struct {
 	instanceID providers.Memo
 	eniID      providers.Memo
 
-	mu         sync.Mutex
-	associated bool // havip: association checked (ensureAssociated)
+	association providers.Memo // havip: our instance id once its association is checked (ensureAssociated)
 }
 
 var (

@@ -34,23 +34,24 @@ func (p *Provider) describeHaVip(ctx context.Context) (vpc.HaVip, error) {
 // HAVIP (it can only follow the GARP of associated instances) and
 // associates it when manage_association is set. Later calls are free.
 func (p *Provider) ensureAssociated(ctx context.Context, _ providers.VIP) error {
-	p.mu.Lock()
-	done := p.associated
-	p.mu.Unlock()
-	if done {
-		return nil
-	}
+	_, err := p.association.Get(ctx, p.checkAssociation)
+	return err
+}
+
+// checkAssociation does the check of ensureAssociated; it returns our
+// instance id once the HAVIP may follow us.
+func (p *Provider) checkAssociation(ctx context.Context) (string, error) {
 	inst, err := p.instance(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	h, err := p.describeHaVip(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !slices.Contains(h.AssociatedInstances.AssociatedInstance, inst) {
 		if !p.opts.ManageAssociation {
-			return fmt.Errorf("aliyun: havip %s is not associated with instance %s (associated: %v): associate it in the console or set manage_association",
+			return "", fmt.Errorf("aliyun: havip %s is not associated with instance %s (associated: %v): associate it in the console or set manage_association",
 				p.opts.HaVipID, inst, h.AssociatedInstances.AssociatedInstance)
 		}
 		req := vpc.CreateAssociateHaVipRequest()
@@ -62,13 +63,10 @@ func (p *Provider) ensureAssociated(ctx context.Context, _ providers.VIP) error 
 			})
 		})
 		if err != nil {
-			return err
+			return "", err
 		}
 	}
-	p.mu.Lock()
-	p.associated = true
-	p.mu.Unlock()
-	return nil
+	return inst, nil
 }
 
 // verifyHaVip: the HAVIP's master is the instance whose GARP it followed.

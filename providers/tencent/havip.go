@@ -35,23 +35,24 @@ func (p *Provider) describeHaVip(ctx context.Context) (*haVip, error) {
 // HaVipAssociationSet: AssociateHaVipInstance adds it when
 // manage_association is set, else Acquire fails with a clear error.
 func (p *Provider) ensureAssociated(ctx context.Context, _ providers.VIP) error {
-	p.mu.Lock()
-	done := p.associated
-	p.mu.Unlock()
-	if done {
-		return nil
-	}
+	_, err := p.association.Get(ctx, p.checkAssociation)
+	return err
+}
+
+// checkAssociation does the check of ensureAssociated; it returns our
+// instance id once the HAVIP may follow us.
+func (p *Provider) checkAssociation(ctx context.Context) (string, error) {
 	inst, err := p.instance(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	h, err := p.describeHaVip(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if h.CheckAssociate != nil && *h.CheckAssociate && !p.inDriftRange(h, inst) {
 		if !p.opts.ManageAssociation {
-			return fmt.Errorf("tencent: havip %s may not drift to instance %s (drift range check on, not in HaVipAssociationSet): add it in the console or set manage_association",
+			return "", fmt.Errorf("tencent: havip %s may not drift to instance %s (drift range check on, not in HaVipAssociationSet): add it in the console or set manage_association",
 				p.opts.HaVipID, inst)
 		}
 		a := &haVipAssociation{HaVipId: common.StringPtr(p.opts.HaVipID), InstanceId: common.StringPtr(inst), InstanceType: common.StringPtr("CVM")}
@@ -63,13 +64,10 @@ func (p *Provider) ensureAssociated(ctx context.Context, _ providers.VIP) error 
 			return p.call(ctx, "AssociateHaVipInstance", func(c *vpc.Client) error { return c.Send(req, &plainResponse{BaseResponse: &tchttp.BaseResponse{}}) })
 		})
 		if err != nil {
-			return err
+			return "", err
 		}
 	}
-	p.mu.Lock()
-	p.associated = true
-	p.mu.Unlock()
-	return nil
+	return inst, nil
 }
 
 func (p *Provider) inDriftRange(h *haVip, inst string) bool {

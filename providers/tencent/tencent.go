@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
@@ -105,8 +104,7 @@ type Provider struct {
 	eniID      providers.Memo
 	nextHopIP  providers.Memo
 
-	mu         sync.Mutex
-	associated bool // havip: drift range checked (ensureAssociated)
+	association providers.Memo // havip: our instance id once the drift range is checked (ensureAssociated)
 }
 
 var (
