@@ -132,6 +132,18 @@ func (f *Fake) begin(op string, s *ipvs.Service, d *ipvs.Destination) error {
 	return f.fail[op]
 }
 
+// beginOn is begin for a call on an existing service: ESRCH without it.
+func (f *Fake) beginOn(op string, s *ipvs.Service, d *ipvs.Destination) (*fakeService, error) {
+	if err := f.begin(op, s, d); err != nil {
+		return nil, err
+	}
+	fs := f.find(s)
+	if fs == nil {
+		return nil, syscall.ESRCH
+	}
+	return fs, nil
+}
+
 func (f *Fake) find(s *ipvs.Service) *fakeService {
 	return f.services[keyOf(s)]
 }
@@ -205,12 +217,9 @@ func (f *Fake) NewService(s *ipvs.Service) error {
 func (f *Fake) UpdateService(s *ipvs.Service) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.begin("UpdateService", s, nil); err != nil {
+	fs, err := f.beginOn("UpdateService", s, nil)
+	if err != nil {
 		return err
-	}
-	fs := f.find(s)
-	if fs == nil {
-		return syscall.ESRCH
 	}
 	if err := checkService(s); err != nil {
 		return err
@@ -289,12 +298,9 @@ func storedDest(s *ipvs.Service, d *ipvs.Destination) ipvs.Destination {
 func (f *Fake) NewDestination(s *ipvs.Service, d *ipvs.Destination) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.begin("NewDestination", s, d); err != nil {
+	fs, err := f.beginOn("NewDestination", s, d)
+	if err != nil {
 		return err
-	}
-	fs := f.find(s)
-	if fs == nil {
-		return syscall.ESRCH
 	}
 	if err := checkDest(d); err != nil {
 		return err
@@ -310,12 +316,9 @@ func (f *Fake) NewDestination(s *ipvs.Service, d *ipvs.Destination) error {
 func (f *Fake) UpdateDestination(s *ipvs.Service, d *ipvs.Destination) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.begin("UpdateDestination", s, d); err != nil {
+	fs, err := f.beginOn("UpdateDestination", s, d)
+	if err != nil {
 		return err
-	}
-	fs := f.find(s)
-	if fs == nil {
-		return syscall.ESRCH
 	}
 	if err := checkDest(d); err != nil {
 		return err
@@ -332,12 +335,9 @@ func (f *Fake) UpdateDestination(s *ipvs.Service, d *ipvs.Destination) error {
 func (f *Fake) DelDestination(s *ipvs.Service, d *ipvs.Destination) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.begin("DelDestination", s, d); err != nil {
+	fs, err := f.beginOn("DelDestination", s, d)
+	if err != nil {
 		return err
-	}
-	fs := f.find(s)
-	if fs == nil {
-		return syscall.ESRCH
 	}
 	i := findDest(fs, d)
 	if i < 0 {
