@@ -96,17 +96,48 @@ func decodeTree(tree map[string]any, env []string, path string) (*Config, error)
 			errs = append(errs, fmt.Errorf("%s: %w", k, err))
 		}
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("config: environment: %w", errors.Join(errs...))
-	}
 	fillDefaults(tree, nil, reflect.TypeFor[Config]())
 
+	// A value that does not decode is reported and left out (its default
+	// applies), and the rest is decoded again, so that Validate can report
+	// every other problem of the file at the same time.
+	var cfg Config
+	if err := decode(tree, &cfg); err != nil {
+		bad := flattenDecodeError(err).Errs
+		errs = append(errs, bad...)
+		cfg = Config{}
+		if !dropBad(tree, bad) {
+			return nil, fmt.Errorf("%s: %w", where(path), &ValidationErrors{Errs: errs})
+		}
+		if err := decode(tree, &cfg); err != nil {
+			errs = append(errs, flattenDecodeError(err).Errs...)
+			return nil, fmt.Errorf("%s: %w", where(path), &ValidationErrors{Errs: errs})
+		}
+	}
+	nilEmptySlices(reflect.ValueOf(&cfg).Elem())
+	if cfg.Global.Node == "" {
+		cfg.Global.Node = DefaultGlobal().Node
+	}
+	if len(errs) > 0 {
+		return &cfg, &ValidationErrors{Errs: errs}
+	}
+	return &cfg, nil
+}
+
+func where(path string) string {
+	if path == "" {
+		return "config"
+	}
+	return "config: " + path
+}
+
+// decode decodes tree into cfg.
+func decode(tree map[string]any, cfg *Config) error {
 	v := viper.New()
 	if err := v.MergeConfigMap(tree); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return err
 	}
-	var cfg Config
-	err := v.UnmarshalExact(&cfg, func(dc *mapstructure.DecoderConfig) {
+	return v.UnmarshalExact(cfg, func(dc *mapstructure.DecoderConfig) {
 		dc.TagName = "yaml"
 		dc.WeaklyTypedInput = true
 		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
@@ -116,18 +147,6 @@ func decodeTree(tree map[string]any, env []string, path string) (*Config, error)
 			mapstructure.StringToSliceHookFunc(","),
 		)
 	})
-	if err != nil {
-		where := "config"
-		if path != "" {
-			where = "config: " + path
-		}
-		return nil, fmt.Errorf("%s: %w", where, flattenDecodeError(err))
-	}
-	nilEmptySlices(reflect.ValueOf(&cfg).Elem())
-	if cfg.Global.Node == "" {
-		cfg.Global.Node = DefaultGlobal().Node
-	}
-	return &cfg, nil
 }
 
 // nilEmptySlices sets empty slices to nil so that a loaded Config compares
@@ -395,7 +414,7 @@ func ParseVIP(s string) (netip.Prefix, error) {
 
 // flattenDecodeError turns mapstructure's nested errors into one
 // "path: reason" line each.
-func flattenDecodeError(err error) error {
+func flattenDecodeError(err error) *ValidationErrors {
 	var out []error
 	var walk func(error)
 	walk = func(e error) {
@@ -428,4 +447,101 @@ func flattenDecodeError(err error) error {
 	}
 	walk(err)
 	return &ValidationErrors{Errs: out}
+}
+
+// dropBad removes from tree the values that bad (decode errors, each
+// "key.path[i]: reason") name, so that a second decode sees only the rest.
+// It reports false when a path cannot be found.
+func dropBad(tree map[string]any, bad []error) bool {
+	type listEl struct {
+		parent map[string]any
+		key    string
+		idxs   map[int]bool
+	}
+	drop := map[string]*listEl{} // by the list's key path
+	for _, e := range bad {
+		p, reason, ok := strings.Cut(e.Error(), ": ")
+		if !ok {
+			return false
+		}
+		toks := splitKeyPath(p)
+		var node any = tree
+		var parent map[string]any
+		var key string
+		for _, t := range toks[:len(toks)-1] {
+			node, parent, key = step(node, t)
+			if node == nil {
+				return false
+			}
+		}
+		last := toks[len(toks)-1]
+		// mapstructure: "instances[0]: has invalid keys: a, b".
+		if names, ok := strings.CutPrefix(reason, "has invalid keys: "); ok {
+			m, _ := stepInto(node, last)
+			if m == nil {
+				return false
+			}
+			for n := range strings.SplitSeq(names, ", ") {
+				delete(m, n)
+			}
+			continue
+		}
+		if idx, err := strconv.Atoi(last); err == nil {
+			if _, isList := node.([]any); !isList || parent == nil {
+				return false
+			}
+			lp := strings.Join(toks[:len(toks)-1], ".")
+			if drop[lp] == nil {
+				drop[lp] = &listEl{parent: parent, key: key, idxs: map[int]bool{}}
+			}
+			drop[lp].idxs[idx] = true
+			continue
+		}
+		m, ok := node.(map[string]any)
+		if !ok {
+			return false
+		}
+		delete(m, last)
+	}
+	for _, k := range drop {
+		list, _ := k.parent[k.key].([]any)
+		var kept []any
+		for i, v := range list {
+			if !k.idxs[i] {
+				kept = append(kept, v)
+			}
+		}
+		k.parent[k.key] = kept
+	}
+	return true
+}
+
+// splitKeyPath turns "instances[0].vips[1]" into instances, 0, vips, 1.
+func splitKeyPath(p string) []string {
+	p = strings.ReplaceAll(p, "[", ".")
+	p = strings.ReplaceAll(p, "]", "")
+	return strings.Split(p, ".")
+}
+
+// step goes from node to its element t, returning it with the map and key
+// it was found under (nil parent for list elements).
+func step(node any, t string) (next any, parent map[string]any, key string) {
+	switch n := node.(type) {
+	case map[string]any:
+		return n[t], n, t
+	case []any:
+		i, err := strconv.Atoi(t)
+		if err != nil || i < 0 || i >= len(n) {
+			return nil, nil, ""
+		}
+		return n[i], nil, ""
+	}
+	return nil, nil, ""
+}
+
+// stepInto returns the mapping element t of node.
+func stepInto(node any, t string) (map[string]any, bool) {
+	next, _, _ := step(node, t)
+	m, ok := next.(map[string]any)
+	return m, ok
 }

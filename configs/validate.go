@@ -1,7 +1,6 @@
 package configs
 
 import (
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/netip"
@@ -9,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // ValidationErrors is every problem found in a configuration, one per
@@ -38,25 +36,14 @@ func (v *validator) add(path, format string, args ...any) {
 	v.errs = append(v.errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
 }
 
-// Known values.
+// Known values. Enumerations that a runtime package owns (VRRP version,
+// LVS scheduler, protocol, forwarding, provider modes, check options) are
+// validated by that package when the plan is built (cmd/vipd/internal/plan),
+// so that `vipd check` and `vipd run` apply the same rules.
 var (
-	logFormats  = []string{"text", "json"}
-	logLevels   = []string{"debug", "info", "warn", "error"}
-	states      = []string{"BACKUP", "MASTER"}
-	protocols   = []string{"TCP", "UDP", "SCTP"}
-	forwardings = []string{"NAT", "DR", "TUN"}
-	schedulers  = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "mh", "fo", "ovf", "twos"}
-	schedFlags  = []string{"sh-fallback", "sh-port", "mh-fallback", "mh-port", "flag-1", "flag-2", "flag-3"}
-	checkTypes  = []string{CheckTCP, CheckHTTP, CheckHTTPS, CheckMisc, CheckDNS, CheckUDP}
-	dnsTypes    = []string{"A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"}
-	// providerModes lists the modes of each provider type; the first of a
-	// cloud type is not a default: cloud types must name their mode.
-	providerModes = map[string][]string{
-		ProviderNetlink: {""},
-		ProviderAWS:     {"secondary-ip", "route-table", "eip"},
-		ProviderAliyun:  {"havip", "route-entry", "secondary-ip"},
-		ProviderTencent: {"havip", "private-ip", "route"},
-	}
+	logFormats = []string{"text", "json"}
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	checkTypes = []string{CheckTCP, CheckHTTP, CheckHTTPS, CheckMisc, CheckDNS, CheckUDP}
 )
 
 // Validate checks the whole configuration against itself and the host (sys:
@@ -218,39 +205,13 @@ func (v *validator) instances(c *Config, scripts map[string]bool) map[string]int
 		} else {
 			addrs, ifaceOK = v.iface(p+".interface", in.Interface)
 		}
-		if in.VRID < 1 || in.VRID > 255 {
-			v.add(p+".vrid", "%d is out of range 1..255", in.VRID)
-		} else if in.Interface != "" {
+		if in.Interface != "" {
 			k := vridKey{in.Interface, fam, in.VRID}
 			if j, dup := usedVRID[k]; dup {
 				v.add(p, "vrid %d already used on %s by instances[%d] (same family)", in.VRID, in.Interface, j)
 			} else {
 				usedVRID[k] = i
 			}
-		}
-		if in.Version != 2 && in.Version != 3 {
-			v.add(p+".version", "%d is not 2 or 3", in.Version)
-		}
-		if in.Priority < 1 || in.Priority > 255 {
-			v.add(p+".priority", "%d is out of range 1..255", in.Priority)
-		}
-		if !slices.Contains(states, in.State) {
-			v.add(p+".state", "%q is not BACKUP or MASTER", in.State)
-		}
-		v.advert(p+".advert_interval", in.Version, in.AdvertInterval)
-		if in.PreemptDelay < 0 || in.PreemptDelay > 1000*time.Second {
-			v.add(p+".preempt_delay", "%s is out of range 0..1000s", in.PreemptDelay)
-		}
-		if in.AuthPass != "" {
-			if in.Version == 3 {
-				v.add(p+".auth_pass", "authentication is not part of VRRP v3 (RFC 5798); remove it or set version: 2")
-			}
-			if len(in.AuthPass) > 8 {
-				v.add(p+".auth_pass", "is %d characters, at most 8 are sent", len(in.AuthPass))
-			}
-		}
-		if fam == 6 && in.Version == 2 {
-			v.add(p+".version", "VRRP v2 is IPv4 only; IPv6 instances need version 3")
 		}
 		seen := map[netip.Addr]bool{}
 		for j, vip := range in.VIPs {
@@ -327,57 +288,9 @@ func (v *validator) instances(c *Config, scripts map[string]bool) map[string]int
 	return fams
 }
 
-// advert checks the advertisement interval: v3 carries centiseconds in 12
-// bits (RFC 5798 §5.2.7), v2 whole seconds in 8 bits (RFC 3768 §5.3.7).
-func (v *validator) advert(p string, version int, d time.Duration) {
-	switch version {
-	case 3:
-		switch {
-		case d < 10*time.Millisecond || d > 40950*time.Millisecond:
-			v.add(p, "%s is out of range 10ms..40.95s", d)
-		case d%(10*time.Millisecond) != 0:
-			v.add(p, "%s is not a multiple of 10ms (VRRP v3 sends centiseconds)", d)
-		}
-	case 2:
-		switch {
-		case d < time.Second || d > 255*time.Second:
-			v.add(p, "%s is out of range 1s..255s", d)
-		case d%time.Second != 0:
-			v.add(p, "%s is not whole seconds (VRRP v2 sends seconds)", d)
-		}
-	}
-}
-
+// provider checks the settings the agent's holder uses; the type, the mode
+// and what each mode needs are checked by the provider packages (plan.Build).
 func (v *validator) provider(p string, pr Provider) {
-	modes, ok := providerModes[pr.Type]
-	if !ok {
-		v.add(p+".type", "%q is not one of netlink, aws, aliyun, tencent", pr.Type)
-		return
-	}
-	if !slices.Contains(modes, pr.Mode) {
-		if pr.Type == ProviderNetlink {
-			v.add(p+".mode", "netlink takes no mode, got %q", pr.Mode)
-		} else if pr.Mode == "" {
-			v.add(p+".mode", "is required for %s (one of %s)", pr.Type, strings.Join(modes, ", "))
-		} else {
-			v.add(p+".mode", "%q is not a %s mode (one of %s)", pr.Mode, pr.Type, strings.Join(modes, ", "))
-		}
-	}
-	need := func(key, val, why string) {
-		if val == "" {
-			v.add(p+"."+key, "is required for %s", why)
-		}
-	}
-	switch pr.Type + "/" + pr.Mode {
-	case "aws/eip":
-		need("allocation_id", pr.AllocationID, "aws eip")
-	case "aws/route-table", "aliyun/route-entry", "tencent/route":
-		if len(pr.RouteTableIDs) == 0 {
-			v.add(p+".route_table_ids", "is required for %s %s", pr.Type, pr.Mode)
-		}
-	case "aliyun/havip", "tencent/havip":
-		need("havip_id", pr.HaVipID, pr.Type+" havip")
-	}
 	if pr.CallTimeout <= 0 {
 		v.add(p+".call_timeout", "must be positive, got %s", pr.CallTimeout)
 	}
@@ -563,28 +476,6 @@ func (v *validator) virtualServers(c *Config, instFamily map[string]int) {
 		} else if key != "" {
 			seen[key] = i
 		}
-		if !slices.Contains(protocols, vs.Protocol) {
-			v.add(p+".protocol", "%q is not one of %s", vs.Protocol, strings.Join(protocols, ", "))
-		}
-		if !slices.Contains(schedulers, vs.Scheduler) {
-			v.add(p+".scheduler", "unknown scheduler %q (one of %s)", vs.Scheduler, strings.Join(schedulers, " "))
-		}
-		for j, f := range vs.SchedulerFlags {
-			if !slices.Contains(schedFlags, f) {
-				v.add(fmt.Sprintf("%s.scheduler_flags[%d]", p, j), "unknown flag %q", f)
-			}
-		}
-		if !slices.Contains(forwardings, vs.Forwarding) {
-			v.add(p+".forwarding", "%q is not NAT, DR or TUN", vs.Forwarding)
-		}
-		if vs.PersistenceTimeout < 0 {
-			v.add(p+".persistence_timeout", "must not be negative")
-		}
-		if n, err := ParseGranularity(vs.PersistenceGranularity); err != nil {
-			v.add(p+".persistence_granularity", "%v", err)
-		} else if fam == 4 && n > 32 {
-			v.add(p+".persistence_granularity", "/%d is longer than an IPv4 address", n)
-		}
 		if vs.DelayLoop <= 0 {
 			v.add(p+".delay_loop", "must be positive, got %s", vs.DelayLoop)
 		}
@@ -616,20 +507,9 @@ func (v *validator) virtualServers(c *Config, instFamily map[string]int) {
 			fwd := vs.Forwarding
 			if rs.Forwarding != "" {
 				fwd = rs.Forwarding
-				if !slices.Contains(forwardings, rs.Forwarding) {
-					v.add(rp+".forwarding", "%q is not NAT, DR or TUN", rs.Forwarding)
-				}
 			}
 			if rf := family(rs.Address.Addr()); rf != 0 && fam != 0 && rf != fam && fwd != "TUN" {
 				v.add(rp+".address", "%s is %s but the virtual server is %s (only TUN forwards across families)", rs.Address, famName(rf), famName(fam))
-			}
-			if rs.Weight < 0 || rs.Weight > 65535 {
-				v.add(rp+".weight", "%d is out of range 0..65535", rs.Weight)
-			}
-			if rs.UpperThreshold < 0 || rs.LowerThreshold < 0 {
-				v.add(rp, "thresholds must not be negative")
-			} else if rs.UpperThreshold > 0 && rs.LowerThreshold > rs.UpperThreshold {
-				v.add(rp+".lower_threshold", "%d is above upper_threshold %d", rs.LowerThreshold, rs.UpperThreshold)
 			}
 			for k, ch := range rs.Checks {
 				v.check(fmt.Sprintf("%s.checks[%d]", rp, k), ch)
@@ -657,29 +537,5 @@ func (v *validator) check(p string, ch Check) {
 	}
 	if ch.Rise < 1 || ch.Fall < 1 {
 		v.add(p, "rise and fall must be at least 1")
-	}
-	switch ch.Type {
-	case CheckHTTP, CheckHTTPS:
-		if ch.Path != "" && !strings.HasPrefix(ch.Path, "/") {
-			v.add(p+".path", "%q does not start with /", ch.Path)
-		}
-		for j, c := range ch.StatusCodes {
-			if c < 100 || c > 599 {
-				v.add(fmt.Sprintf("%s.status_codes[%d]", p, j), "%d is not an HTTP status", c)
-			}
-		}
-		if ch.Digest != "" {
-			if b, err := hex.DecodeString(ch.Digest); err != nil || len(b) != 16 {
-				v.add(p+".digest", "%q is not 32 hex digits (md5)", ch.Digest)
-			}
-		}
-	case CheckMisc:
-		if strings.TrimSpace(ch.Command) == "" {
-			v.add(p+".command", "is required for a misc check")
-		}
-	case CheckDNS:
-		if ch.QueryType != "" && !slices.Contains(dnsTypes, ch.QueryType) {
-			v.add(p+".query_type", "%q is not one of %s", ch.QueryType, strings.Join(dnsTypes, " "))
-		}
 	}
 }

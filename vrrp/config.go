@@ -60,60 +60,69 @@ type Config struct {
 	AuthPass string
 }
 
-// Validate reports the first problem in c.
+// Validate reports every problem in c, joined (errors.Join); each starts
+// with the key that keepalived.conf and vipd's YAML use for the field
+// ("advert_interval: …"), so a caller can prefix its own key path.
 func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
 	if c.VRID == 0 {
-		return errors.New("vrrp: config: vrid must be 1..255")
+		bad("vrid", "must be 1..255")
 	}
 	if c.Priority == 0 {
-		return errors.New("vrrp: config: priority must be 1..255")
+		bad("priority", "must be 1..255")
 	}
 	switch c.Version {
 	case 2:
+		// RFC 3768 §5.3.7: whole seconds in 8 bits.
 		if c.AdvertInterval%time.Second != 0 || c.AdvertInterval < time.Second || c.AdvertInterval > 255*time.Second {
-			return fmt.Errorf("vrrp: config: v2 advert interval %v is not whole seconds in 1s..255s", c.AdvertInterval)
+			bad("advert_interval", "%v is not whole seconds in 1s..255s (VRRP v2 sends seconds)", c.AdvertInterval)
 		}
 		if c.Src.IsValid() && !c.Src.Unmap().Is4() {
-			return errors.New("vrrp: config: VRRPv2 is IPv4 only")
+			bad("version", "VRRP v2 is IPv4 only; IPv6 instances need version 3")
 		}
 		if len(c.AuthPass) > 8 {
-			return fmt.Errorf("vrrp: config: auth pass is %d bytes, at most 8", len(c.AuthPass))
+			bad("auth_pass", "is %d characters, at most 8 are sent", len(c.AuthPass))
 		}
 	case 3:
+		// RFC 5798 §5.2.7: centiseconds in 12 bits.
 		if c.AdvertInterval%(10*time.Millisecond) != 0 || c.AdvertInterval < 10*time.Millisecond || c.AdvertInterval > maxV3Interval*10*time.Millisecond {
-			return fmt.Errorf("vrrp: config: v3 advert interval %v is not a multiple of 10ms in 10ms..40.95s", c.AdvertInterval)
+			bad("advert_interval", "%v is not a multiple of 10ms in 10ms..40.95s (VRRP v3 sends centiseconds)", c.AdvertInterval)
 		}
 		if c.AuthPass != "" {
-			return errors.New("vrrp: config: VRRPv3 has no authentication (auth pass set)")
+			bad("auth_pass", "authentication is not part of VRRP v3 (RFC 5798); remove it or set version: 2")
 		}
 	default:
-		return fmt.Errorf("vrrp: config: version %d, want 2 or 3", c.Version)
+		bad("version", "%d is not 2 or 3", c.Version)
 	}
-	if c.PreemptDelay < 0 {
-		return fmt.Errorf("vrrp: config: negative preempt delay %v", c.PreemptDelay)
+	if c.PreemptDelay < 0 || c.PreemptDelay > 1000*time.Second {
+		bad("preempt_delay", "%v is out of range 0..1000s", c.PreemptDelay)
 	}
 	if !c.Src.IsValid() {
-		return errors.New("vrrp: config: source (primary) address is required")
+		bad("unicast_src_ip", "the source (primary) address is required")
+		return errors.Join(errs...)
 	}
 	fam := Family(c.Src)
 	for _, p := range c.Peers {
 		if Family(p) != fam {
-			return fmt.Errorf("vrrp: config: peer %v is not in the family of source %v", p, c.Src)
+			bad("unicast_peers", "%v is not in the family of the source %v", p, c.Src)
 		}
 		if p.Unmap() == c.Src.Unmap() {
-			return fmt.Errorf("vrrp: config: peer %v is our own source address", p)
+			bad("unicast_peers", "%v is our own source address", p)
 		}
 	}
 	if len(c.VIPs) == 0 {
-		return errors.New("vrrp: config: at least one VIP is required")
+		bad("vips", "at least one VIP is required")
 	}
 	if len(c.VIPs) > 255 {
-		return fmt.Errorf("vrrp: config: %d VIPs, at most 255", len(c.VIPs))
+		bad("vips", "%d VIPs, at most 255 fit in an advert", len(c.VIPs))
 	}
 	for _, v := range c.VIPs {
 		if Family(v) != fam {
-			return fmt.Errorf("vrrp: config: vip %v is not in the family of source %v", v, c.Src)
+			bad("vips", "%v is not in the family of the source %v", v, c.Src)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vipd/vipd/cmd/vipd/internal/plan"
 	"github.com/vipd/vipd/configs"
 )
 
@@ -20,18 +21,18 @@ It prints "ok", or one line per problem and exits 1. --offline skips the
 host checks (to check a file for another machine).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := configs.Load(path, e.environ)
-			if err != nil {
-				fmt.Fprintln(e.stdout, err)
-				return exitError{1}
-			}
 			var sys configs.System = configs.HostSystem{}
 			if offline {
 				sys = nil
 			}
-			if err := cfg.Validate(sys); err != nil {
+			// The same plan run builds: what check accepts, run starts.
+			p, _, err := plan.Load(path, e.environ, sys)
+			if err != nil {
 				fmt.Fprintln(e.stdout, err)
 				return exitError{1}
+			}
+			for _, w := range p.Warnings {
+				fmt.Fprintln(e.stdout, "warning:", w)
 			}
 			fmt.Fprintln(e.stdout, "ok")
 			return nil
