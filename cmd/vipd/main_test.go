@@ -52,7 +52,7 @@ func TestCheck(t *testing.T) {
 			"instances[0].vrid: 0 is out of range 1..255\ninstances[0].priority: 300 is out of range 1..255\n"},
 		{"env fixes it", []string{"check", "--offline", "-c", bad}, []string{"VIPD_INSTANCES_0_VRID=9", "VIPD_INSTANCES_0_PRIORITY=200"}, 0, "ok\n"},
 		{"load error", []string{"check", "--offline", "-c", good}, []string{"VIPD_INSTANCES_0_VIPS=10.1.1"}, 1,
-			"config: " + good + ": instances[0].vips[0]: \"10.1.1\" is not an IP address\n"},
+			"instances[0].vips[0]: \"10.1.1\" is not an IP address\n"},
 		{"nothing configured", []string{"check", "--offline", "-c", ""}, nil, 1,
 			"instances: none configured (and no virtual_servers): nothing to do\n"},
 		{"host interfaces", []string{"check", "-c", good}, []string{"VIPD_INSTANCES_0_INTERFACE=vipd-nope0"}, 1,

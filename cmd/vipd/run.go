@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vipd/vipd/cmd/vipd/internal/agent"
+	"github.com/vipd/vipd/cmd/vipd/internal/plan"
 	"github.com/vipd/vipd/configs"
 )
 
@@ -28,26 +30,31 @@ validates it against this host and runs the agent. On SIGINT or SIGTERM it
 releases its VIPs and exits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := configs.Load(path, e.environ)
-			if err != nil {
-				return err
-			}
+			// --log-format / --log-level are applied as if set in the file.
+			env := e.environ
 			if logFormat != "" {
-				cfg.Global.LogFormat = logFormat
+				env = append(slices.Clip(env), configs.EnvPrefix+"GLOBAL_LOG_FORMAT="+logFormat)
 			}
 			if logLevel != "" {
-				cfg.Global.LogLevel = logLevel
+				env = append(slices.Clip(env), configs.EnvPrefix+"GLOBAL_LOG_LEVEL="+logLevel)
 			}
 			// Problems in the configuration itself stop here; problems with
 			// this host (an interface that is missing for now, an address
 			// not configured yet) are logged and the agent runs: the
 			// instances concerned wait in FAULT, naming the cause.
-			if err := cfg.Validate(nil); err != nil {
+			p, cfg, err := plan.Load(path, env, nil)
+			if err != nil {
+				if cfg == nil {
+					return err
+				}
 				return fmt.Errorf("invalid configuration %s:\n%w", path, err)
 			}
 			log, err := newLogger(e.stderr, cfg.Global.LogFormat, cfg.Global.LogLevel)
 			if err != nil {
 				return err
+			}
+			for _, w := range p.Warnings {
+				log.Warn("configuration", "warning", w)
 			}
 			if err := cfg.Validate(configs.HostSystem{}); err != nil {
 				var ve *configs.ValidationErrors

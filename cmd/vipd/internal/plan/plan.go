@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -253,12 +254,37 @@ func Load(path string, env []string, sys configs.System) (*Plan, *configs.Config
 		return nil, nil, err
 	}
 	b.addErr(err)
+	decoded := len(b.errs)
 	b.addErr(cfg.Validate(sys))
 	p := b.build(cfg)
 	if len(b.errs) > 0 {
-		return nil, cfg, &configs.ValidationErrors{Errs: b.errs}
+		return nil, cfg, &configs.ValidationErrors{Errs: dropConsequences(b.errs, decoded)}
 	}
 	return p, cfg, nil
+}
+
+// dropConsequences removes, from the problems after the first n (the decode
+// errors), those about a key whose value could not be decoded: a VIP list
+// whose only entry did not parse is not also "empty".
+func dropConsequences(errs []error, n int) []error {
+	var bad []string
+	for _, e := range errs[:n] {
+		k, _, _ := strings.Cut(e.Error(), ": ")
+		if i := strings.LastIndexByte(k, '['); i > 0 && strings.HasSuffix(k, "]") {
+			k = k[:i]
+		}
+		bad = append(bad, k)
+	}
+	out := errs[:n:n]
+	for _, e := range errs[n:] {
+		k, _, _ := strings.Cut(e.Error(), ": ")
+		if !slices.ContainsFunc(bad, func(b string) bool {
+			return k == b || strings.HasPrefix(k, b+"[") || strings.HasPrefix(k, b+".")
+		}) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 type builder struct {
