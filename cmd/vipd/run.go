@@ -69,7 +69,7 @@ releases its VIPs and exits.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			log.Info("starting", "version", versionString(), "config", path, "instances", len(cfg.Instances))
-			if err := agent.Run(ctx, cfg, log); err != nil && !errors.Is(err, context.Canceled) {
+			if err := agent.Run(ctx, p, log, agent.DefaultHost()); err != nil && !errors.Is(err, context.Canceled) {
 				return err
 			}
 			log.Info("stopped")

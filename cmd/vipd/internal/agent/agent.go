@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"runtime/debug"
 	"sync"
@@ -13,8 +12,11 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/vipd/vipd/configs"
-	"github.com/vipd/vipd/providers"
+	"github.com/vipd/vipd/cmd/vipd/internal/director"
+	"github.com/vipd/vipd/cmd/vipd/internal/holder"
+	"github.com/vipd/vipd/cmd/vipd/internal/notify"
+	"github.com/vipd/vipd/cmd/vipd/internal/plan"
+	"github.com/vipd/vipd/lvs"
 	"github.com/vipd/vipd/vrrp"
 )
 
@@ -35,14 +37,23 @@ func VersionString() string {
 }
 
 // agent is one running vipd.
+//
+// Concurrency: status and metrics read the agent from other goroutines at
+// any time, start-up included; mu guards the sets of parts (instances,
+// director, counters), which only the goroutine in run changes.
 type agent struct {
-	cfg       *configs.Config
+	plan      *plan.Plan
+	host      Host
 	log       *slog.Logger
 	startedAt time.Time
+	metrics   *metrics
+
+	mu        sync.RWMutex
 	instances []*instance
 	byName    map[string]*instance
-	metrics   *metrics
-	lvs       *lvsPart // nil without virtual servers
+	director  *director.Director // nil without virtual servers or sync daemon
+	// groupNotifiers run the sync groups' notify commands.
+	groupNotifiers []*notify.Runner
 	// wireDrops counts, per address family, packets dropped before they
 	// could be matched to an instance (malformed, checksum, TTL, unknown VRID).
 	wireDrops map[int]*vrrp.Counters
@@ -50,32 +61,25 @@ type agent struct {
 
 // instance is one VRRP instance with everything attached to it.
 type instance struct {
-	cfg      configs.Instance
+	plan     plan.Instance
 	log      *slog.Logger
-	family   int
 	counters *vrrp.Counters
-	router   *vrrp.Router // nil until its interface exists
-	holder   *holder
-	notifier *notifier
-	provider string
-	group    string
+	holder   *holder.Holder
+	notifier *notify.Runner
 	// onTransition is called (after the holder and notifier) for every
-	// transition: sync-group notification, LVS activation, sync daemon.
+	// transition: metrics, sync-group notification, LVS.
 	onTransition []func(t vrrp.Transition)
 
 	mu      sync.Mutex
+	router  *vrrp.Router          // nil until its interface exists
 	waitErr string                // why the router is not running (e.g. interface missing)
-	tracks  map[string]trackValue // by track name
+	tracks  map[string]trackValue // by track key
 }
 
 // Transition implements vrrp.Hooks.
 func (in *instance) Transition(t vrrp.Transition) {
-	in.holder.setMaster(t.To == vrrp.Master)
-	state := t.To.String()
-	if t.To == vrrp.Initialize && t.Reason == "stop" {
-		state = "STOP"
-	}
-	in.notifier.notify(state, int(t.Priority))
+	in.holder.SetMaster(t.To == vrrp.Master)
+	in.notifier.Transition(t.To, t.Priority)
 	for _, f := range in.onTransition {
 		f(t)
 	}
@@ -85,22 +89,54 @@ func (in *instance) Transition(t vrrp.Transition) {
 // master; re-announce so switches and neighbours point at us again.
 func (in *instance) PeerMaster(p vrrp.PeerInfo) {
 	in.log.Warn("another master heard, re-announcing vips", "peer", p.Addr, "priority", p.Priority)
-	in.holder.reannounce()
+	in.holder.Reannounce()
 }
 
-// Run runs the agent until ctx ends. On return every VIP this node held has
-// been released (master instances send a priority-0 advert first).
-func Run(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
-	a := &agent{cfg: cfg, log: log, startedAt: time.Now(), byName: map[string]*instance{}, wireDrops: map[int]*vrrp.Counters{}}
+// Run runs the agent of plan p on host until ctx ends. On return every VIP
+// this node held has been released (master instances send a priority-0
+// advert first).
+func Run(ctx context.Context, p *plan.Plan, log *slog.Logger, host Host) error {
+	return newAgent(p, log, host).run(ctx)
+}
+
+func newAgent(p *plan.Plan, log *slog.Logger, host Host) *agent {
+	a := &agent{plan: p, host: host, log: log, startedAt: time.Now(), byName: map[string]*instance{}, wireDrops: map[int]*vrrp.Counters{}}
 	a.metrics = newMetrics(a)
-	provs, err := a.buildInstances(ctx)
+	return a
+}
+
+// build creates every part of the plan; the returned func closes the
+// providers.
+func (a *agent) build(ctx context.Context) (func(), error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	closeProviders, err := a.buildInstances(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.buildDirector(); err != nil {
+		closeProviders()
+		return nil, err
+	}
+	a.buildSyncGroups()
+	for _, in := range a.instances {
+		if a.wireDrops[in.plan.Family] == nil {
+			a.wireDrops[in.plan.Family] = new(vrrp.Counters)
+		}
+	}
+	return closeProviders, nil
+}
+
+func (a *agent) run(ctx context.Context) error {
+	p, log := a.plan, a.log
+	for _, w := range p.Warnings {
+		log.Warn("configuration", "warning", w)
+	}
+	closeProviders, err := a.build(ctx)
 	if err != nil {
 		return err
 	}
-	defer provs.close()
-	if err := a.buildLVS(); err != nil {
-		return err
-	}
+	defer closeProviders()
 
 	// Servers and helpers live until every router has stopped and released.
 	// One failing (say, the metrics listener) does not stop the others.
@@ -112,12 +148,9 @@ func Run(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 		return err
 	}
 
-	conns, err := openConns(a.instances)
+	conns, err := a.openConns()
 	if err != nil {
 		return err
-	}
-	for fam := range conns {
-		a.wireDrops[fam] = new(vrrp.Counters)
 	}
 	defer conns.close()
 	muxes := map[int]*vrrp.Mux{}
@@ -131,22 +164,24 @@ func Run(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 			return nil
 		})
 	}
-
 	for _, in := range a.instances {
-		aux.Go(func() error { in.holder.run(auxCtx); return nil })
-		aux.Go(func() error { in.notifier.run(auxCtx); return nil })
+		aux.Go(func() error { in.holder.Run(auxCtx); return nil })
+		aux.Go(func() error { in.notifier.Run(auxCtx); return nil })
 	}
-	if a.lvs != nil {
-		aux.Go(func() error { return a.lvs.run(auxCtx) })
+	for _, gn := range a.groupNotifiers {
+		aux.Go(func() error { gn.Run(auxCtx); return nil })
+	}
+	if a.director != nil {
+		aux.Go(func() error { return a.director.Run(auxCtx) })
 	}
 	if err := a.startTracking(auxCtx, aux); err != nil {
 		return err
 	}
 	// Create the routers whose interface exists now; the others wait for it.
 	for _, in := range a.instances {
-		a.newRouter(in, conns[in.family])
+		a.newRouter(in, conns[in.plan.Family])
 	}
-	if err := a.buildSyncGroups(auxCtx, aux); err != nil {
+	if err := a.joinSyncGroups(); err != nil {
 		log.Error("sync groups", "err", err)
 	}
 
@@ -155,21 +190,21 @@ func Run(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 	for _, in := range a.instances {
 		// Remove VIPs a previous run left behind before anything can become master.
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		in.holder.cleanup(cctx)
+		in.holder.Cleanup(cctx)
 		cancel()
 		routers.Add(1)
 		go func() {
 			defer routers.Done()
-			a.runInstance(ctx, in, conns[in.family], muxes[in.family])
+			a.runInstance(ctx, in, conns[in.plan.Family], muxes[in.plan.Family])
 		}()
 	}
-	log.Info("vipd started", "node", cfg.Global.Node, "instances", len(a.instances), "version", VersionString())
+	log.Info("vipd started", "node", p.Global.Node, "instances", len(a.instances), "version", VersionString())
 	<-ctx.Done()
 	log.Info("vipd stopping")
 	routers.Wait()
 	// Let holders release (they see the final transitions first).
 	for _, in := range a.instances {
-		in.holder.setMaster(false)
+		in.holder.SetMaster(false)
 	}
 	err = stopAux()
 	log.Info("vipd stopped")
@@ -179,10 +214,10 @@ func Run(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 // newRouter creates the instance's router if its interface exists; it
 // reports whether it did, recording why not for `vipd status`.
 func (a *agent) newRouter(in *instance, conn vrrp.Conn) bool {
-	rcfg, err := routerConfig(in.cfg)
+	rcfg, err := a.resolveRouter(in.plan)
 	if err == nil {
 		var r *vrrp.Router
-		r, err = vrrp.NewRouter(rcfg, conn, in, in.counters, in.log, vrrp.RealClock())
+		r, err = vrrp.NewRouter(rcfg, conn, in, in.counters, in.log, a.host.Clock)
 		if err == nil {
 			in.mu.Lock()
 			in.router, in.waitErr = r, ""
@@ -222,10 +257,10 @@ func (a *agent) runInstance(ctx context.Context, in *instance, conn vrrp.Conn, m
 	rcfg := r.Config()
 	if len(rcfg.Peers) == 0 {
 		if err := conn.JoinGroup(rcfg.IfIndex); err != nil {
-			in.log.Error("join vrrp multicast group failed", "iface", in.cfg.Interface, "err", err)
+			in.log.Error("join vrrp multicast group failed", "iface", in.plan.Interface, "err", err)
 		}
 	}
-	unregister := mux.Register(rcfg.IfIndex, rcfg.VRID, in.family, r.Deliver)
+	unregister := mux.Register(rcfg.IfIndex, rcfg.VRID, in.plan.Family, r.Deliver)
 	defer unregister()
 	if err := r.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		in.log.Error("router stopped", "err", err)
@@ -235,13 +270,13 @@ func (a *agent) runInstance(ctx context.Context, in *instance, conn vrrp.Conn, m
 // startServers serves the status socket and metrics. The status socket is
 // bound before it returns, so a second vipd fails at once.
 func (a *agent) startServers(ctx context.Context, g *errgroup.Group) error {
-	sock := a.cfg.Global.StatusSocket
+	sock := a.plan.Global.StatusSocket
 	ready := make(chan error, 1)
 	g.Go(func() error { return serveStatus(ctx, a.log, sock, a.status, ready) })
 	if err := <-ready; err != nil {
 		return err
 	}
-	if addr := a.cfg.Global.MetricsListen; addr != "" {
+	if addr := a.plan.Global.MetricsListen; addr != "" {
 		g.Go(func() error {
 			err := serveMetrics(ctx, a.log, addr, a.metrics.reg)
 			if err != nil {
@@ -253,24 +288,18 @@ func (a *agent) startServers(ctx context.Context, g *errgroup.Group) error {
 	return nil
 }
 
-// routerConfig turns the instance config into a vrrp.Config, resolving the
-// interface and the source address. It fails while the interface is missing.
-func routerConfig(c configs.Instance) (vrrp.Config, error) {
-	ifi, err := net.InterfaceByName(c.Interface)
+// resolveRouter completes the instance's vrrp.Config from its interface:
+// index and, without unicast_src_ip, the source address. It fails while the
+// interface is missing.
+func (a *agent) resolveRouter(in plan.Instance) (vrrp.Config, error) {
+	ifi, err := a.host.Interface(in.Interface)
 	if err != nil {
-		return vrrp.Config{}, fmt.Errorf("interface %s: %w", c.Interface, err)
+		return vrrp.Config{}, err
 	}
-	rc := vrrp.Config{
-		Name: c.Name, VRID: uint8(c.VRID), Version: uint8(c.Version), Priority: uint8(c.Priority),
-		AdvertInterval: c.AdvertInterval, Preempt: c.Preempt, PreemptDelay: c.PreemptDelay,
-		AcceptMode: c.Accept, InitialMaster: c.State == "MASTER", IfIndex: ifi.Index,
-		Src: c.UnicastSrcIP, Peers: c.UnicastPeers, AuthPass: c.AuthPass,
-	}
-	for _, v := range c.VIPs {
-		rc.VIPs = append(rc.VIPs, v.Addr())
-	}
+	rc := in.Router
+	rc.IfIndex = ifi.Index
 	if !rc.Src.IsValid() {
-		src, err := primaryAddr(ifi, len(rc.Peers) == 0, instanceFamily(c))
+		src, err := primaryAddr(in.Interface, ifi.Addrs, len(rc.Peers) == 0, in.Family)
 		if err != nil {
 			return vrrp.Config{}, err
 		}
@@ -279,20 +308,15 @@ func routerConfig(c configs.Instance) (vrrp.Config, error) {
 	return rc, nil
 }
 
-// primaryAddr picks the advert source on ifi: the first address of the
-// family; for IPv6 multicast the link-local one (RFC 5798 §5.1.2.1).
-func primaryAddr(ifi *net.Interface, multicast bool, family int) (netip.Addr, error) {
-	addrs, err := ifi.Addrs()
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("interface %s: %w", ifi.Name, err)
-	}
+// primaryAddr picks the advert source among an interface's addresses: the
+// first of the family; for IPv6 multicast the link-local one (RFC 5798
+// §5.1.2.1), for IPv6 unicast a global one if any.
+func primaryAddr(name string, addrs []netip.Addr, multicast bool, family int) (netip.Addr, error) {
 	var fallback netip.Addr
-	for _, a := range addrs {
-		p, err := netip.ParsePrefix(a.String())
-		if err != nil || vrrp.Family(p.Addr()) != family {
+	for _, ad := range addrs {
+		if vrrp.Family(ad) != family {
 			continue
 		}
-		ad := p.Addr().Unmap()
 		if family == 6 && multicast {
 			if ad.IsLinkLocalUnicast() {
 				return ad, nil
@@ -310,17 +334,7 @@ func primaryAddr(ifi *net.Interface, multicast bool, family int) (netip.Addr, er
 	if fallback.IsValid() {
 		return fallback, nil
 	}
-	return netip.Addr{}, fmt.Errorf("interface %s has no IPv%d address to send adverts from", ifi.Name, family)
-}
-
-func instanceFamily(c configs.Instance) int {
-	if len(c.VIPs) > 0 {
-		return vrrp.Family(c.VIPs[0].Addr())
-	}
-	if c.UnicastSrcIP.IsValid() {
-		return vrrp.Family(c.UnicastSrcIP)
-	}
-	return 4
+	return netip.Addr{}, fmt.Errorf("interface %s has no IPv%d address to send adverts from", name, family)
 }
 
 type connSet map[int]vrrp.Conn
@@ -331,76 +345,89 @@ func (cs connSet) close() {
 	}
 }
 
-func openConns(ins []*instance) (connSet, error) {
+func (a *agent) openConns() (connSet, error) {
 	cs := connSet{}
-	for _, in := range ins {
-		if _, ok := cs[in.family]; ok {
+	for _, in := range a.instances {
+		fam := in.plan.Family
+		if _, ok := cs[fam]; ok {
 			continue
 		}
-		var (
-			c   vrrp.Conn
-			err error
-		)
-		if in.family == 6 {
-			c, err = vrrp.ListenIPv6()
-		} else {
-			c, err = vrrp.ListenIPv4()
-		}
+		c, err := a.host.Listen(fam)
 		if err != nil {
 			cs.close()
-			return nil, fmt.Errorf("vrrp socket (IPv%d): %w (vipd needs CAP_NET_RAW)", in.family, err)
+			return nil, fmt.Errorf("vrrp socket (IPv%d): %w (vipd needs CAP_NET_RAW)", fam, err)
 		}
-		cs[in.family] = c
+		cs[fam] = c
 	}
 	return cs, nil
 }
 
-// buildInstances creates the instances and their providers.
-func (a *agent) buildInstances(ctx context.Context) (*providerSet, error) {
-	ps := newProviderSet(a.log)
-	for _, c := range a.cfg.Instances {
-		log := a.log.With("instance", c.Name)
-		in := &instance{cfg: c, log: log, family: instanceFamily(c), counters: new(vrrp.Counters)}
-		local, cloud, err := ps.forInstance(ctx, c)
+// buildInstances creates the instances and their providers; the returned
+// func closes the providers.
+func (a *agent) buildInstances(ctx context.Context) (func(), error) {
+	var closers []func()
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	for _, pi := range a.plan.Instances {
+		log := a.log.With("instance", pi.Name)
+		in := &instance{plan: pi, log: log, counters: new(vrrp.Counters)}
+		local, cloud, closeFn, err := a.host.Providers(ctx, pi, log)
 		if err != nil {
-			ps.close()
-			return nil, fmt.Errorf("instance %s: %w", c.Name, err)
+			closeAll()
+			return nil, fmt.Errorf("instance %s: %w", pi.Name, err)
 		}
-		in.provider = c.Provider.Type
-		if in.provider == "" {
-			in.provider = configs.ProviderNetlink
-		}
-		var vips []providers.VIP
-		for _, v := range c.VIPs {
-			vips = append(vips, providers.VIP{Prefix: v, Interface: c.Interface})
-		}
-		h := newHolder(log, vips, local, cloud)
-		p := c.Provider
-		if p.Backoff.Initial > 0 {
-			h.backoff.Initial = p.Backoff.Initial
-		}
-		if p.Backoff.Max > 0 {
-			h.backoff.Max = p.Backoff.Max
-		}
-		if p.CallTimeout > 0 {
-			h.callTimeout = p.CallTimeout
-		}
-		h.driftInterval = p.DriftCheckInterval
-		h.garpRefresh = c.GARP.MasterRefresh
-		h.garpDelay = c.GARP.MasterDelay
-		if p.Fence {
-			h.fenced = in.higherMasterHeard
-		}
-		h.onConfirm = a.metrics.observeConfirm(c.Name)
-		in.holder = h
-		in.notifier = newNotifier(log, "INSTANCE", c.Name, c.Notify, map[string]string{
-			"MASTER": c.NotifyMaster, "BACKUP": c.NotifyBackup, "FAULT": c.NotifyFault, "STOP": c.NotifyStop,
+		closers = append(closers, closeFn)
+		in.holder = holder.New(log, pi.VIPs, local, cloud, holder.Options{
+			Holder: pi.Holder, Fenced: in.higherMasterHeard, OnConfirm: a.metrics.observeConfirm(pi.Name),
 		})
+		in.notifier = notify.New(log, notify.Instance, pi.Name, pi.Notify)
 		in.onTransition = append(in.onTransition, a.metrics.countTransition)
 		a.instances = append(a.instances, in)
-		a.byName[c.Name] = in
+		a.byName[pi.Name] = in
 	}
-	return ps, nil
+	return closeAll, nil
+}
+
+// buildDirector creates the LVS director when the plan has services or a
+// sync daemon, and links it to the instances it follows.
+func (a *agent) buildDirector() error {
+	p := a.plan
+	if len(p.Services) == 0 && p.SyncDaemon == nil {
+		return nil
+	}
+	log := a.log.With("part", "lvs")
+	var d *director.Director
+	rec, err := a.host.IPVS(lvs.Config{Logger: log, OnQuorum: func(st lvs.ServiceState, up bool) { d.OnQuorum(st, up) }})
+	if err != nil {
+		return fmt.Errorf("lvs: %w (is the ip_vs module loaded?)", err)
+	}
+	var sd director.SyncDaemon
+	if p.SyncDaemon != nil {
+		if sd, err = a.host.SyncDaemon(); err != nil {
+			rec.Close()
+			return fmt.Errorf("lvs sync daemon: %w", err)
+		}
+	}
+	d = director.New(log, rec, sd, director.Options{Services: p.Services, SyncDaemon: p.SyncDaemon, FlushOnStop: p.Global.LVSFlush})
+	linked := map[string]bool{}
+	if p.SyncDaemon != nil && p.SyncDaemon.Instance != "" {
+		linked[p.SyncDaemon.Instance] = true
+	}
+	for _, svc := range p.Services {
+		if svc.State.Instance != "" {
+			linked[svc.State.Instance] = true
+		}
+	}
+	for name := range linked {
+		if in := a.byName[name]; in != nil {
+			in.onTransition = append(in.onTransition, func(t vrrp.Transition) { d.Follow(t.Name, t.To == vrrp.Master) })
+		}
+	}
+	a.director = d
+	return nil
 }
 
 // higherMasterHeard reports whether a master that beats us was heard within
@@ -411,7 +438,7 @@ func (in *instance) higherMasterHeard() bool {
 		return false
 	}
 	st := r.Status()
-	return !st.HigherMasterAt.IsZero() && time.Since(st.HigherMasterAt) < 3*in.cfg.AdvertInterval+time.Second
+	return !st.HigherMasterAt.IsZero() && time.Since(st.HigherMasterAt) < 3*in.plan.Router.AdvertInterval+time.Second
 }
 
 func (in *instance) currentRouter() *vrrp.Router {
@@ -420,23 +447,46 @@ func (in *instance) currentRouter() *vrrp.Router {
 	return in.router
 }
 
-// buildSyncGroups ties instances that fail over together. Routers of a group
-// must exist, so it waits (bounded) for them to start.
-func (a *agent) buildSyncGroups(ctx context.Context, g *errgroup.Group) error {
+// buildSyncGroups sets up each sync group's notify commands (run on the
+// group's first transition to each state).
+func (a *agent) buildSyncGroups() {
+	for _, sg := range a.plan.SyncGroups {
+		gn := notify.New(a.log.With("group", sg.Name), notify.Group, sg.Name, sg.Notify)
+		var (
+			mu   sync.Mutex
+			last vrrp.State
+		)
+		for _, name := range sg.Instances {
+			if in := a.byName[name]; in != nil {
+				in.onTransition = append(in.onTransition, func(t vrrp.Transition) {
+					mu.Lock()
+					defer mu.Unlock()
+					if t.To != last {
+						last = t.To
+						gn.Transition(t.To, t.Priority)
+					}
+				})
+			}
+		}
+		a.groupNotifiers = append(a.groupNotifiers, gn)
+	}
+}
+
+// joinSyncGroups ties the routers of each sync group; a member whose
+// router could not start is left out, with an error naming it.
+func (a *agent) joinSyncGroups() error {
 	var errs []error
-	for _, sg := range a.cfg.SyncGroups {
+	for _, sg := range a.plan.SyncGroups {
 		var rs []*vrrp.Router
 		for _, name := range sg.Instances {
 			in := a.byName[name]
-			if in == nil {
-				errs = append(errs, fmt.Errorf("sync group %s: unknown instance %s", sg.Name, name))
-				continue
-			}
 			if r := in.currentRouter(); r != nil {
 				rs = append(rs, r)
-				in.group = sg.Name
 			} else {
-				errs = append(errs, fmt.Errorf("sync group %s: instance %s cannot start (%s), left out of the group", sg.Name, name, in.waitErr))
+				in.mu.Lock()
+				why := in.waitErr
+				in.mu.Unlock()
+				errs = append(errs, fmt.Errorf("sync group %s: instance %s cannot start (%s), left out of the group", sg.Name, name, why))
 			}
 		}
 		if len(rs) < 2 {
@@ -444,28 +494,7 @@ func (a *agent) buildSyncGroups(ctx context.Context, g *errgroup.Group) error {
 		}
 		if _, err := vrrp.NewSyncGroup(sg.Name, rs...); err != nil {
 			errs = append(errs, fmt.Errorf("sync group %s: %w", sg.Name, err))
-			continue
 		}
-		gn := newNotifier(a.log.With("group", sg.Name), "GROUP", sg.Name, "", map[string]string{
-			"MASTER": sg.NotifyMaster, "BACKUP": sg.NotifyBackup, "FAULT": sg.NotifyFault,
-		})
-		var (
-			mu   sync.Mutex
-			last vrrp.State
-		)
-		for _, name := range sg.Instances {
-			if in := a.byName[name]; in != nil && in.group == sg.Name {
-				in.onTransition = append(in.onTransition, func(t vrrp.Transition) {
-					mu.Lock()
-					defer mu.Unlock()
-					if t.To != last {
-						last = t.To
-						gn.notify(t.To.String(), int(t.Priority))
-					}
-				})
-			}
-		}
-		g.Go(func() error { gn.run(ctx); return nil })
 	}
 	return errors.Join(errs...)
 }

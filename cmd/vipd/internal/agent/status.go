@@ -1,6 +1,12 @@
 package agent
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vipd/vipd/cmd/vipd/internal/director"
+)
 
 // Status is what `vipd status` reads from the running agent over its unix
 // socket (GET /status, JSON). Field names are part of the CLI's --json output.
@@ -48,41 +54,33 @@ type TrackStatus struct {
 }
 
 // ServiceStatus is one LVS virtual service.
-type ServiceStatus struct {
-	Name        string       `json:"name"` // e.g. TCP 192.0.2.100:80 or FWM 1
-	Scheduler   string       `json:"scheduler"`
-	Active      bool         `json:"active"` // programmed in the kernel
-	RealServers []RealStatus `json:"real_servers"`
-}
+type ServiceStatus = director.ServiceStatus
 
 // RealStatus is one real server of a virtual service.
-type RealStatus struct {
-	Address     string `json:"address"`
-	Weight      int    `json:"weight"`
-	Healthy     bool   `json:"healthy"`
-	CheckReason string `json:"check_reason,omitempty"`
-	ActiveConns int    `json:"active_conns"`
-	InactConns  int    `json:"inact_conns"`
-}
+type RealStatus = director.RealStatus
 
 // status builds the snapshot served on the status socket.
 func (a *agent) status() Status {
-	st := Status{Node: a.cfg.Global.Node, Version: VersionString(), StartedAt: a.startedAt}
+	st := Status{Node: a.plan.Global.Node, Version: VersionString(), StartedAt: a.startedAt}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	for _, in := range a.instances {
+		pi := in.plan
 		is := InstanceStatus{
-			Name: in.cfg.Name, Interface: in.cfg.Interface, VRID: in.cfg.VRID, Version: in.cfg.Version,
-			State: "INIT", Priority: in.cfg.Priority, EffectivePriority: in.cfg.Priority, Provider: in.provider,
-			SyncGroup: in.group,
+			Name: pi.Name, Interface: pi.Interface, VRID: int(pi.Router.VRID), Version: int(pi.Router.Version),
+			State: "INIT", Priority: int(pi.Router.Priority), EffectivePriority: int(pi.Router.Priority),
+			Provider: pi.Provider.Kind.String(), SyncGroup: pi.SyncGroup,
 		}
-		for _, v := range in.cfg.VIPs {
-			is.VIPs = append(is.VIPs, v.String())
+		for _, v := range pi.VIPs {
+			is.VIPs = append(is.VIPs, v.Prefix.String())
 		}
 		in.mu.Lock()
 		r, waitErr := in.router, in.waitErr
 		for name, tv := range in.tracks {
-			is.Tracks = append(is.Tracks, TrackStatus{Name: name, Kind: tv.kind, Up: tv.up, Weight: tv.w})
+			is.Tracks = append(is.Tracks, TrackStatus{Name: name, Kind: tv.kind.String(), Up: tv.up, Weight: tv.weight})
 		}
 		in.mu.Unlock()
+		slices.SortFunc(is.Tracks, func(x, y TrackStatus) int { return strings.Compare(x.Name, y.Name) })
 		if r != nil {
 			rs := r.Status()
 			is.State = rs.State.String()
@@ -95,7 +93,8 @@ func (a *agent) status() Status {
 		} else if waitErr != "" {
 			is.State, is.Reason = "FAULT", waitErr
 		}
-		is.ProviderState, is.ConfirmedAt, is.ProviderError = in.holder.status()
+		hs := in.holder.Status()
+		is.ProviderState, is.ConfirmedAt, is.ProviderError = hs.State.String(), hs.ConfirmedAt, hs.LastErr
 		st.Instances = append(st.Instances, is)
 	}
 	for _, c := range a.wireDrops {
@@ -109,8 +108,8 @@ func (a *agent) status() Status {
 			st.Drops[r] += n
 		}
 	}
-	if a.lvs != nil {
-		st.Services = a.lvs.status()
+	if a.director != nil {
+		st.Services = a.director.Status()
 	}
 	return st
 }

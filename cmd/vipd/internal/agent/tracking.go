@@ -3,37 +3,33 @@ package agent
 import (
 	"context"
 	"fmt"
-	"net"
 
-	vnl "github.com/vishvananda/netlink"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sys/unix"
 
 	"github.com/vipd/vipd/checks"
+	"github.com/vipd/vipd/cmd/vipd/internal/plan"
 )
 
 // trackValue is the last state of one track of an instance.
 type trackValue struct {
-	delta int
-	fault bool
-	up    bool
-	kind  string // script, interface
-	w     int
+	kind   plan.TrackKind
+	weight int
+	up     bool
 }
 
-// setTrack records a track's effect and passes it to the router (replayed
-// when a router that waited for its interface starts).
-func (in *instance) setTrack(name, kind string, weight int, up bool) {
-	delta, fault := trackEffect(weight, up)
+// setTrack records a track's state and passes its effect to the router
+// (replayed when a router that waited for its interface starts).
+func (in *instance) setTrack(t plan.Track, up bool) {
 	in.mu.Lock()
 	if in.tracks == nil {
 		in.tracks = map[string]trackValue{}
 	}
-	in.tracks[name] = trackValue{delta: delta, fault: fault, up: up, kind: kind, w: weight}
+	in.tracks[t.Key()] = trackValue{kind: t.Kind, weight: t.Weight, up: up}
 	r := in.router
 	in.mu.Unlock()
 	if r != nil {
-		r.SetTrack(name, delta, fault)
+		delta, fault := trackEffect(t.Weight, up)
+		r.SetTrack(t.Key(), delta, fault)
 	}
 }
 
@@ -44,8 +40,9 @@ func (in *instance) replayTracks() {
 		ts[k] = v
 	}
 	in.mu.Unlock()
-	for name, v := range ts {
-		r.SetTrack(name, v.delta, v.fault)
+	for key, v := range ts {
+		delta, fault := trackEffect(v.weight, v.up)
+		r.SetTrack(key, delta, fault)
 	}
 }
 
@@ -63,141 +60,53 @@ func trackEffect(weight int, up bool) (delta int, fault bool) {
 	return 0, false
 }
 
-// startTracking runs the track scripts (through the checks scheduler) and
+// tracker is one track of one instance.
+type tracker struct {
+	in *instance
+	t  plan.Track
+}
+
+// startTracking runs the track scripts (through a checks scheduler) and
 // watches the tracked links.
 func (a *agent) startTracking(ctx context.Context, g *errgroup.Group) error {
-	// As keepalived (without sync_group_tracking_weight): a track of an
-	// instance in a sync group has no weight, its failure is a FAULT, so
-	// that the whole group moves instead of one member's priority.
-	grouped := map[string]bool{}
-	for _, sg := range a.cfg.SyncGroups {
-		for _, name := range sg.Instances {
-			grouped[name] = true
+	users := map[plan.TrackKind]map[string][]tracker{plan.TrackScript: {}, plan.TrackInterface: {}}
+	for _, in := range a.instances {
+		for _, t := range in.plan.Tracks {
+			users[t.Kind][t.Name] = append(users[t.Kind][t.Name], tracker{in, t})
 		}
 	}
-	weight := func(in *instance, track string, w int) int {
-		if w != 0 && grouped[in.cfg.Name] {
-			a.log.Warn("track weight ignored in a sync group: a failure puts the group in FAULT",
-				"instance", in.cfg.Name, "check", track, "weight", w)
-			return 0
+	apply := func(kind plan.TrackKind, name string, up bool) {
+		for _, u := range users[kind][name] {
+			u.in.setTrack(u.t, up)
 		}
-		return w
 	}
 	sched := checks.NewScheduler(a.log.With("part", "track_script"))
-	used := 0
-	for _, s := range a.cfg.Scripts {
-		type user struct {
-			in *instance
-			w  int
-		}
-		var users []user
-		for _, in := range a.instances {
-			for _, ts := range in.cfg.TrackScripts {
-				if ts.Name == s.Name {
-					w := ts.Weight
-					if w == 0 {
-						w = s.Weight
-					}
-					users = append(users, user{in, weight(in, s.Name, w)})
-				}
-			}
-		}
-		if len(users) == 0 {
-			continue
-		}
-		name := "script " + s.Name
-		apply := func(up bool) {
-			for _, u := range users {
-				u.in.setTrack(name, "script", u.w, up)
-			}
-		}
-		apply(true) // keepalived: a script is assumed good until it fails
-		usr := s.User
-		if usr == "" {
-			usr = a.cfg.Global.ScriptUser
-		}
-		c, err := checks.NewExecChecker(checks.ExecConfig{Command: s.Command, Timeout: s.Timeout,
-			User: usr, Security: a.cfg.Global.EnableScriptSecurity})
+	for _, s := range a.plan.Scripts {
+		apply(plan.TrackScript, s.Name, true) // keepalived: a script is assumed good until it fails
+		c, err := checks.NewExecChecker(s.Exec)
 		if err != nil {
 			a.log.Error("track script cannot run, treating it as failed", "check", s.Name, "err", err)
-			apply(false)
+			apply(plan.TrackScript, s.Name, false)
 			continue
 		}
-		used++
-		sched.Add(s.Name, c, checks.Params{Interval: s.Interval, Timeout: s.Timeout, Rise: s.Rise, Fall: s.Fall, InitialUp: true},
-			func(_ string, st checks.State) { apply(st.Up) })
+		sched.Add(s.Name, c, s.Params, func(_ string, st checks.State) { apply(plan.TrackScript, s.Name, st.Up) })
 	}
-	if used > 0 {
+	if sched.Len() > 0 {
 		g.Go(func() error { return sched.Run(ctx) })
 	}
-
-	links := map[string][]struct {
-		in *instance
-		w  int
-	}{}
-	for _, in := range a.instances {
-		for _, ti := range in.cfg.TrackInterfaces {
-			links[ti.Name] = append(links[ti.Name], struct {
-				in *instance
-				w  int
-			}{in, weight(in, ti.Name, ti.Weight)})
-		}
+	links := make([]string, 0, len(users[plan.TrackInterface]))
+	for name := range users[plan.TrackInterface] {
+		links = append(links, name)
 	}
 	if len(links) == 0 {
 		return nil
 	}
-	apply := func(name string, up bool) {
-		for _, u := range links[name] {
-			u.in.setTrack("interface "+name, "interface", u.w, up)
-		}
-	}
-	// Initial state: a missing link is down.
-	for name := range links {
-		l, err := vnl.LinkByName(name)
-		apply(name, err == nil && linkUp(l))
-	}
-	updates := make(chan vnl.LinkUpdate, 64)
-	done := make(chan struct{})
-	if err := vnl.LinkSubscribeWithOptions(updates, done, vnl.LinkSubscribeOptions{
-		ErrorCallback: func(err error) { a.log.Error("link watch failed", "err", err) },
-	}); err != nil {
-		close(done)
-		return fmt.Errorf("track_interface: subscribe to link changes: %w", err)
-	}
-	g.Go(func() error {
-		defer close(done)
-		last := map[string]bool{}
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case u, ok := <-updates:
-				if !ok {
-					return nil
-				}
-				name := u.Attrs().Name
-				if _, tracked := links[name]; !tracked {
-					continue
-				}
-				up := u.Header.Type != unix.RTM_DELLINK && linkUp(u.Link)
-				if prev, seen := last[name]; seen && prev == up {
-					continue
-				}
-				last[name] = up
-				a.log.Info("tracked interface changed", "iface", name, "up", up)
-				apply(name, up)
-			}
-		}
+	err := a.host.WatchLinks(ctx, a.log, links, func(name string, up bool) {
+		a.log.Info("tracked interface changed", "iface", name, "up", up)
+		apply(plan.TrackInterface, name, up)
 	})
-	return nil
-}
-
-// linkUp: administratively up and carrier (oper state up, or unknown for
-// links without carrier reporting such as dummy).
-func linkUp(l vnl.Link) bool {
-	at := l.Attrs()
-	if at.Flags&net.FlagUp == 0 {
-		return false
+	if err != nil {
+		return fmt.Errorf("track_interface: %w", err)
 	}
-	return at.OperState == vnl.OperUp || at.OperState == vnl.OperUnknown
+	return nil
 }

@@ -1,4 +1,4 @@
-package agent
+package holder
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 
 var testVIP = providers.VIP{Prefix: netip.MustParsePrefix("192.0.2.100/24"), Interface: "eth0"}
 
-func newTestHolder(t *testing.T, cloud bool) (*holder, *providertest.Fake, *providertest.Fake, context.CancelFunc) {
+func newTestHolder(t *testing.T, cloud bool) (*Holder, *providertest.Fake, *providertest.Fake, context.CancelFunc) {
 	t.Helper()
 	local := providertest.New("local")
 	var c *providertest.Fake
@@ -26,12 +26,12 @@ func newTestHolder(t *testing.T, cloud bool) (*holder, *providertest.Fake, *prov
 		c = providertest.New("cloud")
 		cp = c
 	}
-	h := newHolder(slog.New(slog.NewTextHandler(io.Discard, nil)), []providers.VIP{testVIP}, local, cp)
+	h := New(slog.New(slog.NewTextHandler(io.Discard, nil)), []providers.VIP{testVIP}, local, cp, Options{})
 	h.backoff = providers.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond, Multiplier: 2}
 	h.verifyEvery = 5 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { h.run(ctx); close(done) }()
+	go func() { h.Run(ctx); close(done) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -43,11 +43,11 @@ func newTestHolder(t *testing.T, cloud bool) (*holder, *providertest.Fake, *prov
 	return h, local, c, cancel
 }
 
-func waitState(t *testing.T, h *holder, want string) {
+func waitState(t *testing.T, h *Holder, want State) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		st, _, _ := h.status()
+		st := h.Status().State
 		if st == want {
 			return
 		}
@@ -60,13 +60,13 @@ func waitState(t *testing.T, h *holder, want string) {
 
 func TestHolderAcquiresOnMasterAndReleasesOnBackup(t *testing.T) {
 	h, local, _, _ := newTestHolder(t, false)
-	h.setMaster(true)
-	waitState(t, h, "confirmed")
+	h.SetMaster(true)
+	waitState(t, h, Confirmed)
 	if !local.Held(testVIP) {
 		t.Fatal("vip not held after master")
 	}
-	h.setMaster(false)
-	waitState(t, h, "released")
+	h.SetMaster(false)
+	waitState(t, h, Released)
 	if local.Held(testVIP) {
 		t.Fatal("vip still held after backup")
 	}
@@ -81,8 +81,8 @@ func TestHolderRetriesCloudUntilSuccessThenConfirms(t *testing.T) {
 	cloud.FailNext(providertest.OpAcquire, 3, retryable)
 	var confirmed atomic.Int64
 	h.onConfirm = func(d time.Duration) { confirmed.Store(int64(d)) }
-	h.setMaster(true)
-	waitState(t, h, "confirmed")
+	h.SetMaster(true)
+	waitState(t, h, Confirmed)
 	if n := cloud.Count(providertest.OpAcquire); n != 4 {
 		t.Fatalf("cloud acquire calls = %d, want 4 (3 throttled + 1)", n)
 	}
@@ -94,28 +94,28 @@ func TestHolderRetriesCloudUntilSuccessThenConfirms(t *testing.T) {
 func TestHolderStaysPendingUntilCloudConfirms(t *testing.T) {
 	h, _, cloud, _ := newTestHolder(t, true)
 	cloud.SetOwnership(providers.Ownership{Here: false, Owner: "i-other"})
-	h.setMaster(true)
-	waitState(t, h, "pending")
+	h.SetMaster(true)
+	waitState(t, h, Pending)
 	if err := cloud.WaitFor(context.Background(), providertest.OpVerify, 3); err != nil {
 		t.Fatal(err)
 	}
-	if st, _, _ := h.status(); st != "pending" {
+	if st := h.Status().State; st != Pending {
 		t.Fatalf("state %q while cloud says elsewhere, want pending", st)
 	}
 	cloud.SetOwnership(providers.Ownership{Here: true})
-	waitState(t, h, "confirmed")
+	waitState(t, h, Confirmed)
 }
 
 func TestHolderStopsRetryingWhenNoLongerMaster(t *testing.T) {
 	h, _, cloud, _ := newTestHolder(t, true)
 	retryable := &providers.CallError{Provider: "cloud", Action: "Assign", Retryable: true, Err: context.DeadlineExceeded}
 	cloud.FailNext(providertest.OpAcquire, 1000, retryable)
-	h.setMaster(true)
+	h.SetMaster(true)
 	if err := cloud.WaitFor(context.Background(), providertest.OpAcquire, 2); err != nil {
 		t.Fatal(err)
 	}
-	h.setMaster(false)
-	waitState(t, h, "released")
+	h.SetMaster(false)
+	waitState(t, h, Released)
 	n := cloud.Count(providertest.OpAcquire)
 	time.Sleep(50 * time.Millisecond)
 	if m := cloud.Count(providertest.OpAcquire); m != n {
@@ -126,15 +126,15 @@ func TestHolderStopsRetryingWhenNoLongerMaster(t *testing.T) {
 func TestHolderRepairsDrift(t *testing.T) {
 	h, _, cloud, _ := newTestHolder(t, true)
 	h.driftInterval = 10 * time.Millisecond
-	h.setMaster(true)
-	waitState(t, h, "confirmed")
+	h.SetMaster(true)
+	waitState(t, h, Confirmed)
 	before := cloud.Count(providertest.OpAcquire)
 	// A backup's transient takeover moves the VIP away at the cloud.
 	cloud.Release(context.Background(), testVIP)
 	if err := cloud.WaitFor(context.Background(), providertest.OpAcquire, before+1); err != nil {
 		t.Fatal(err)
 	}
-	waitState(t, h, "confirmed")
+	waitState(t, h, Confirmed)
 	if !cloud.Held(testVIP) {
 		t.Fatal("drift not repaired")
 	}
@@ -145,34 +145,17 @@ func TestHolderFenceDoesNotFight(t *testing.T) {
 	h.driftInterval = 10 * time.Millisecond
 	var heard atomic.Bool
 	h.fenced = heard.Load
-	h.setMaster(true)
-	waitState(t, h, "confirmed")
+	h.SetMaster(true)
+	waitState(t, h, Confirmed)
 	heard.Store(true) // a higher-priority master is heard while we are master
 	before := cloud.Count(providertest.OpAcquire)
 	cloud.Release(context.Background(), testVIP)
-	waitState(t, h, "fenced")
+	waitState(t, h, Fenced)
 	if n := cloud.Count(providertest.OpAcquire); n != before {
 		t.Fatalf("fenced node called acquire %d more times", n-before)
 	}
 }
 
-func TestTrackEffect(t *testing.T) {
-	for _, tt := range []struct {
-		w         int
-		up        bool
-		delta     int
-		wantFault bool
-	}{
-		{0, true, 0, false}, {0, false, 0, true},
-		{10, true, 10, false}, {10, false, 0, false},
-		{-20, true, 0, false}, {-20, false, -20, false},
-	} {
-		d, f := trackEffect(tt.w, tt.up)
-		if d != tt.delta || f != tt.wantFault {
-			t.Errorf("trackEffect(%d, %v) = %d, %v; want %d, %v", tt.w, tt.up, d, f, tt.delta, tt.wantFault)
-		}
-	}
-}
 
 func TestHolderFenceWaitsBeforeTakingOver(t *testing.T) {
 	h, _, cloud, _ := newTestHolder(t, true)
@@ -180,8 +163,8 @@ func TestHolderFenceWaitsBeforeTakingOver(t *testing.T) {
 	heard.Store(true)
 	h.fenced = heard.Load
 	cloud.SetOwnership(providers.Ownership{Here: false, Owner: "i-peer"})
-	h.setMaster(true)
-	waitState(t, h, "fenced")
+	h.SetMaster(true)
+	waitState(t, h, Fenced)
 	if err := cloud.WaitFor(context.Background(), providertest.OpVerify, 3); err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +174,7 @@ func TestHolderFenceWaitsBeforeTakingOver(t *testing.T) {
 	// The higher-priority master stays silent: a real failure, take over.
 	heard.Store(false)
 	cloud.SetOwnership(providers.Ownership{Here: true})
-	waitState(t, h, "confirmed")
+	waitState(t, h, Confirmed)
 	if n := cloud.Count(providertest.OpAcquire); n != 1 {
 		t.Fatalf("acquire calls = %d, want 1", n)
 	}
@@ -201,10 +184,10 @@ func TestHolderFencedTermEndsWithoutWrite(t *testing.T) {
 	h, _, cloud, _ := newTestHolder(t, true)
 	h.fenced = func() bool { return true }
 	cloud.SetOwnership(providers.Ownership{Here: false, Owner: "i-peer"})
-	h.setMaster(true)
-	waitState(t, h, "fenced")
-	h.setMaster(false) // the partition healed: the router went back to backup
-	waitState(t, h, "released")
+	h.SetMaster(true)
+	waitState(t, h, Fenced)
+	h.SetMaster(false) // the partition healed: the router went back to backup
+	waitState(t, h, Released)
 	if n := cloud.Count(providertest.OpAcquire); n != 0 {
 		t.Fatalf("fenced node wrote to the cloud %d times", n)
 	}
@@ -213,12 +196,12 @@ func TestHolderFencedTermEndsWithoutWrite(t *testing.T) {
 func TestHolderRetriesLocalAcquireAndReportsError(t *testing.T) {
 	h, local, _, _ := newTestHolder(t, false)
 	local.FailNext(providertest.OpAcquire, 3, errors.New("operation not permitted"))
-	h.setMaster(true)
-	waitState(t, h, "error")
-	if _, _, e := h.status(); !strings.Contains(e, "operation not permitted") || !strings.Contains(e, testVIP.Prefix.String()) {
+	h.SetMaster(true)
+	waitState(t, h, Error)
+	if e := h.Status().LastErr; !strings.Contains(e, "operation not permitted") || !strings.Contains(e, testVIP.Prefix.String()) {
 		t.Fatalf("error %q does not name the VIP and the cause", e)
 	}
-	waitState(t, h, "confirmed")
+	waitState(t, h, Confirmed)
 	if n := local.Count(providertest.OpAcquire); n != 4 {
 		t.Fatalf("local acquire calls = %d, want 4", n)
 	}

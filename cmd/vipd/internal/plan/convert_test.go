@@ -1,15 +1,12 @@
-package agent
+package plan
 
 import (
-	"io"
-	"log/slog"
 	"net/netip"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/vipd/vipd/checks"
 	"github.com/vipd/vipd/configs"
 	"github.com/vipd/vipd/lvs"
 )
@@ -58,23 +55,3 @@ func TestGroupMembersExpandRanges(t *testing.T) {
 	}
 }
 
-func TestDesiredAppliesHealth(t *testing.T) {
-	cfg := &configs.Config{VirtualServers: []configs.VirtualServer{{
-		Address: netip.MustParseAddrPort("192.0.2.100:80"), Protocol: "TCP", Scheduler: "rr", Forwarding: "NAT",
-		RealServers: []configs.RealServer{
-			{Address: netip.MustParseAddrPort("192.0.2.11:80"), Weight: 1},
-			{Address: netip.MustParseAddrPort("192.0.2.12:80"), Weight: 1},
-		},
-	}}}
-	l := &lvsPart{log: slog.New(slog.NewTextHandler(io.Discard, nil)), cfg: cfg, checks: map[realKey][]string{},
-		sched: checks.NewScheduler(slog.New(slog.NewTextHandler(io.Discard, nil)))}
-	up := checks.NewTCPChecker(netip.MustParseAddrPort("127.0.0.1:1"))
-	l.sched.Add("up", up, checks.Params{InitialUp: true}, nil)
-	l.sched.Add("down", up, checks.Params{InitialUp: false}, nil)
-	l.checks[realKey{0, 0}] = []string{"up"}
-	l.checks[realKey{0, 1}] = []string{"up", "down"}
-	got := l.desired()
-	if len(got) != 1 || !got[0].Reals[0].Healthy || got[0].Reals[1].Healthy {
-		t.Fatalf("health not applied: %+v", got)
-	}
-}

@@ -1,4 +1,4 @@
-package agent
+package holder
 
 import (
 	"context"
@@ -9,10 +9,47 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vipd/vipd/cmd/vipd/internal/plan"
 	"github.com/vipd/vipd/providers"
 )
 
-// holder owns the VIPs of one VRRP instance: it acquires them through the
+// State is what the provider has done with the VIPs, for `vipd status`.
+type State int
+
+// States.
+const (
+	Idle      State = iota // never master
+	Pending                // master, the VIP pending at the provider
+	Confirmed              // master, the provider confirmed the VIP points here
+	Error                  // master, the last attempt failed (retried)
+	Released               // no longer master, VIPs released
+	Fenced                 // master, but the VIP is owned elsewhere and a higher-priority master is heard
+)
+
+func (s State) String() string {
+	switch s {
+	case Pending:
+		return "pending"
+	case Confirmed:
+		return "confirmed"
+	case Error:
+		return "error"
+	case Released:
+		return "released"
+	case Fenced:
+		return "fenced"
+	}
+	return ""
+}
+
+// Status is a snapshot for `vipd status`.
+type Status struct {
+	State       State
+	ConfirmedAt time.Time
+	LastErr     string
+}
+
+// Holder owns the VIPs of one VRRP instance: it acquires them through the
 // instance's providers while the instance is master and releases them when it
 // stops being master. It runs off the VRRP loop, so a slow cloud call never
 // delays an advertisement.
@@ -21,7 +58,7 @@ import (
 // provider second; the cloud call is retried with the shared backoff until it
 // succeeds or the instance leaves master, then verified until the cloud
 // confirms ("VIP pending at provider"), then re-verified every drift interval.
-type holder struct {
+type Holder struct {
 	log   *slog.Logger
 	vips  []providers.VIP
 	local providers.Provider // nil with no_local_address
@@ -43,24 +80,50 @@ type holder struct {
 	announce chan struct{} // re-announce request (cap 1)
 
 	mu          sync.Mutex
-	state       string // "", pending, confirmed, error, released, fenced
+	state       State
 	confirmedAt time.Time
 	lastErr     string
 }
 
-func newHolder(log *slog.Logger, vips []providers.VIP, local, cloud providers.Provider) *holder {
-	return &holder{
+// Options are a Holder's settings beyond its VIPs and providers.
+type Options struct {
+	plan.Holder
+	// Fenced reports whether a higher-priority master was heard recently
+	// (used with Holder.Fence).
+	Fenced func() bool
+	// OnConfirm gets the time from "master decided" to confirmed.
+	OnConfirm func(time.Duration)
+}
+
+// New returns a Holder of vips; local or cloud may be nil.
+func New(log *slog.Logger, vips []providers.VIP, local, cloud providers.Provider, o Options) *Holder {
+	h := &Holder{
 		log: log, vips: vips, local: local, cloud: cloud,
 		backoff:     providers.DefaultBackoff,
 		callTimeout: 5 * time.Second,
 		verifyEvery: 500 * time.Millisecond,
 		want:        make(chan bool, 1),
 		announce:    make(chan struct{}, 1),
+		onConfirm:   o.OnConfirm,
 	}
+	if o.Backoff.Initial > 0 {
+		h.backoff.Initial = o.Backoff.Initial
+	}
+	if o.Backoff.Max > 0 {
+		h.backoff.Max = o.Backoff.Max
+	}
+	if o.CallTimeout > 0 {
+		h.callTimeout = o.CallTimeout
+	}
+	h.driftInterval, h.garpRefresh, h.garpDelay = o.DriftInterval, o.GARPRefresh, o.GARPDelay
+	if o.Fence {
+		h.fenced = o.Fenced
+	}
+	return h
 }
 
-// setMaster tells the holder what the instance is now. It never blocks.
-func (h *holder) setMaster(m bool) {
+// SetMaster tells the holder what the instance is now. It never blocks.
+func (h *Holder) SetMaster(m bool) {
 	select {
 	case <-h.want:
 	default:
@@ -68,38 +131,38 @@ func (h *holder) setMaster(m bool) {
 	h.want <- m
 }
 
-// reannounce asks for a fresh GARP/NA burst (after hearing another master).
-func (h *holder) reannounce() {
+// Reannounce asks for a fresh GARP/NA burst (after hearing another master).
+func (h *Holder) Reannounce() {
 	select {
 	case h.announce <- struct{}{}:
 	default:
 	}
 }
 
-// status returns the provider state for `vipd status`.
-func (h *holder) status() (state string, confirmedAt time.Time, lastErr string) {
+// Status returns the provider state for `vipd status`.
+func (h *Holder) Status() Status {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.state, h.confirmedAt, h.lastErr
+	return Status{State: h.state, ConfirmedAt: h.confirmedAt, LastErr: h.lastErr}
 }
 
-func (h *holder) set(state string, err error) {
+func (h *Holder) set(state State, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.state = state
 	if err != nil {
 		h.lastErr = err.Error()
-	} else if state == "confirmed" || state == "released" {
+	} else if state == Confirmed || state == Released {
 		h.lastErr = ""
 	}
-	if state == "confirmed" {
+	if state == Confirmed {
 		h.confirmedAt = time.Now()
 	}
 }
 
-// run applies mastership changes until ctx ends; then, if it holds the VIPs,
+// Run applies mastership changes until ctx ends; then, if it holds the VIPs,
 // it releases them with a fresh bounded context.
-func (h *holder) run(ctx context.Context) {
+func (h *Holder) Run(ctx context.Context) {
 	type term struct {
 		cancel context.CancelFunc
 		done   chan struct{}
@@ -139,7 +202,7 @@ func (h *holder) run(ctx context.Context) {
 
 // hold acquires the VIPs, waits for confirmation, then keeps them: drift
 // repair, periodic and on-demand re-announcement.
-func (h *holder) hold(ctx context.Context) {
+func (h *Holder) hold(ctx context.Context) {
 	h.acquire(ctx)
 	var drift, refresh, delay <-chan time.Time
 	if h.cloud != nil && h.driftInterval > 0 {
@@ -173,17 +236,17 @@ func (h *holder) hold(ctx context.Context) {
 	}
 }
 
-func (h *holder) acquire(ctx context.Context) {
+func (h *Holder) acquire(ctx context.Context) {
 	start := time.Now()
 	if h.local != nil && !h.localAcquire(ctx) {
 		return
 	}
 	if h.cloud == nil {
 		h.log.Info("vip acquired", "provider", h.local.Name(), "took", time.Since(start))
-		h.set("confirmed", nil)
+		h.set(Confirmed, nil)
 		return
 	}
-	h.set("pending", nil)
+	h.set(Pending, nil)
 	for _, v := range h.vips {
 		if !h.waitFence(ctx, v) || !h.cloudAcquire(ctx, v) {
 			return
@@ -196,7 +259,7 @@ func (h *holder) acquire(ctx context.Context) {
 	}
 	took := time.Since(start)
 	h.log.Info("vip confirmed by provider", "provider", h.cloud.Name(), "took", took)
-	h.set("confirmed", nil)
+	h.set(Confirmed, nil)
 	if h.onConfirm != nil {
 		h.onConfirm(took)
 	}
@@ -205,7 +268,7 @@ func (h *holder) acquire(ctx context.Context) {
 // localAcquire puts every VIP on the local interface, retrying a failed one
 // with the backoff until it succeeds or the term ends (e.g. the interface
 // comes back, or a capability was missing). It reports whether all succeeded.
-func (h *holder) localAcquire(ctx context.Context) bool {
+func (h *Holder) localAcquire(ctx context.Context) bool {
 	for _, v := range h.vips {
 		for attempt := 1; ; attempt++ {
 			err := h.local.Acquire(ctx, v)
@@ -218,7 +281,7 @@ func (h *holder) localAcquire(ctx context.Context) bool {
 			if attempt == 1 {
 				h.log.Error("acquire vip failed, retrying", "provider", h.local.Name(), "vip", v.Prefix, "iface", v.Interface, "err", err)
 			}
-			h.set("error", fmt.Errorf("%s: %w", v.Prefix, err))
+			h.set(Error, fmt.Errorf("%s: %w", v.Prefix, err))
 			t := time.NewTimer(h.backoff.Delay(attempt, rand.Float64))
 			select {
 			case <-ctx.Done():
@@ -237,7 +300,7 @@ func (h *holder) localAcquire(ctx context.Context) bool {
 // heals brings that master's adverts back and the router returns to backup
 // (ending this term, nothing written); a master that stays silent ages out of
 // the window and this node takes the VIP. It reports whether to go on.
-func (h *holder) waitFence(ctx context.Context, v providers.VIP) bool {
+func (h *Holder) waitFence(ctx context.Context, v providers.VIP) bool {
 	ver, ok := h.cloud.(providers.Verifier)
 	if h.fenced == nil || !ok {
 		return true
@@ -252,7 +315,7 @@ func (h *holder) waitFence(ctx context.Context, v providers.VIP) bool {
 		if !logged {
 			h.log.Warn("vip owned elsewhere and a higher-priority master was heard recently: waiting (fence)",
 				"provider", h.cloud.Name(), "vip", v.Prefix, "owner", own.Owner, "err", err)
-			h.set("fenced", nil)
+			h.set(Fenced, nil)
 			logged = true
 		}
 		t := time.NewTimer(h.verifyEvery)
@@ -263,13 +326,13 @@ func (h *holder) waitFence(ctx context.Context, v providers.VIP) bool {
 		case <-t.C:
 		}
 	}
-	h.set("pending", nil)
+	h.set(Pending, nil)
 	return true
 }
 
 // cloudAcquire retries one VIP's Acquire until it succeeds, fails for good, or
 // ctx ends. It reports whether it succeeded.
-func (h *holder) cloudAcquire(ctx context.Context, v providers.VIP) bool {
+func (h *Holder) cloudAcquire(ctx context.Context, v providers.VIP) bool {
 	log := h.log.With("provider", h.cloud.Name(), "vip", v.Prefix)
 	err := providers.Retry(ctx, log, h.backoff, h.callTimeout, "acquire", func(ctx context.Context) error {
 		return h.cloud.Acquire(ctx, v)
@@ -277,7 +340,7 @@ func (h *holder) cloudAcquire(ctx context.Context, v providers.VIP) bool {
 	if err != nil {
 		if ctx.Err() == nil {
 			log.Error("acquire vip failed", "err", err)
-			h.set("error", err)
+			h.set(Error, err)
 		}
 		return false
 	}
@@ -285,7 +348,7 @@ func (h *holder) cloudAcquire(ctx context.Context, v providers.VIP) bool {
 }
 
 // waitConfirmed polls Verify until the provider says the VIP points here.
-func (h *holder) waitConfirmed(ctx context.Context, v providers.VIP) bool {
+func (h *Holder) waitConfirmed(ctx context.Context, v providers.VIP) bool {
 	ver, ok := h.cloud.(providers.Verifier)
 	if !ok {
 		return true
@@ -300,7 +363,7 @@ func (h *holder) waitConfirmed(ctx context.Context, v providers.VIP) bool {
 		})
 		if err != nil {
 			if ctx.Err() == nil {
-				h.set("error", err)
+				h.set(Error, err)
 			}
 			return false
 		}
@@ -322,7 +385,7 @@ func (h *holder) waitConfirmed(ctx context.Context, v providers.VIP) bool {
 
 // checkDrift re-reads the cloud and takes a VIP back if it was moved away
 // while this node is master (unless fenced by a higher-priority master).
-func (h *holder) checkDrift(ctx context.Context) {
+func (h *Holder) checkDrift(ctx context.Context) {
 	ver, ok := h.cloud.(providers.Verifier)
 	if !ok {
 		return
@@ -341,19 +404,19 @@ func (h *holder) checkDrift(ctx context.Context) {
 		if h.fenced != nil && h.fenced() {
 			h.log.Warn("vip owned elsewhere and a higher-priority master is heard: not taking it back (fence)",
 				"provider", h.cloud.Name(), "vip", v.Prefix, "owner", own.Owner)
-			h.set("fenced", nil)
+			h.set(Fenced, nil)
 			continue
 		}
 		h.log.Warn("vip moved away while master: taking it back", "provider", h.cloud.Name(), "vip", v.Prefix, "owner", own.Owner, "detail", own.Detail)
-		h.set("pending", nil)
+		h.set(Pending, nil)
 		if h.cloudAcquire(ctx, v) && h.waitConfirmed(ctx, v) {
-			h.set("confirmed", nil)
+			h.set(Confirmed, nil)
 			h.log.Info("vip confirmed by provider", "provider", h.cloud.Name(), "vip", v.Prefix)
 		}
 	}
 }
 
-func (h *holder) reannounceLocal(ctx context.Context, why string) {
+func (h *Holder) reannounceLocal(ctx context.Context, why string) {
 	a, ok := h.local.(providers.Announcer)
 	if !ok {
 		return
@@ -369,7 +432,7 @@ func (h *holder) reannounceLocal(ctx context.Context, why string) {
 // release gives the VIPs up: local addresses are removed; the cloud provider
 // is told too (for the modes where the next master takes over, that is a
 // no-op at the cloud).
-func (h *holder) release(ctx context.Context) {
+func (h *Holder) release(ctx context.Context) {
 	for _, v := range h.vips {
 		if h.cloud != nil {
 			if err := h.cloud.Release(ctx, v); err != nil {
@@ -379,17 +442,17 @@ func (h *holder) release(ctx context.Context) {
 		if h.local != nil {
 			if err := h.local.Release(ctx, v); err != nil {
 				h.log.Error("release vip failed", "provider", h.local.Name(), "vip", v.Prefix, "err", err)
-				h.set("error", err)
+				h.set(Error, err)
 				continue
 			}
 		}
 	}
-	h.set("released", nil)
+	h.set(Released, nil)
 }
 
-// cleanup removes VIPs a previous run left behind (kill -9), before the
+// Cleanup removes VIPs a previous run left behind (kill -9), before the
 // instance may become master.
-func (h *holder) cleanup(ctx context.Context) {
+func (h *Holder) Cleanup(ctx context.Context) {
 	c, ok := h.local.(providers.Cleaner)
 	if !ok {
 		return

@@ -1,0 +1,338 @@
+package director
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/vipd/vipd/checks"
+	"github.com/vipd/vipd/cmd/vipd/internal/notify"
+	"github.com/vipd/vipd/cmd/vipd/internal/plan"
+	"github.com/vipd/vipd/lvs"
+)
+
+// SyncDaemon is the part of lvs.SyncConn the director uses.
+type SyncDaemon interface {
+	SwitchSyncDaemon(ctx context.Context, state lvs.SyncState, iface string, syncID uint8) error
+	StopSyncDaemon(ctx context.Context, state lvs.SyncState) error
+	Close() error
+}
+
+// Options are the director's settings.
+type Options struct {
+	Services   []plan.Service
+	SyncDaemon *plan.SyncDaemon // nil: none
+	// FlushOnStop removes vipd's services when Run ends (lvs_flush).
+	FlushOnStop bool
+}
+
+// Director runs the LVS services of a plan.
+type Director struct {
+	log   *slog.Logger
+	opts  Options
+	rec   *lvs.Reconciler
+	sched *checks.Scheduler
+	// quorum runs quorum_up / quorum_down.
+	quorum *notify.Runner
+
+	syncD    SyncDaemon    // nil without a sync daemon
+	syncWant lvs.SyncState // the role the sync daemon must have
+	syncOK   bool          // it has it (else retried every second)
+
+	dirty chan struct{} // health changed or an instance changed (cap 1)
+
+	mu      sync.Mutex
+	masters map[string]bool // latest mastership of each followed instance
+	applied map[string]bool // what Run last applied
+	exec    map[string]*checks.ExecChecker
+}
+
+// New returns a Director programming through rec (it takes ownership and
+// closes it when Run ends) and, with opts.SyncDaemon, through syncD. Exec
+// (misc) checks are built here, from the host's scripts; one that cannot
+// be built counts as failing, with its reason in Status.
+func New(log *slog.Logger, rec *lvs.Reconciler, syncD SyncDaemon, opts Options) *Director {
+	d := &Director{
+		log: log, opts: opts, rec: rec, syncD: syncD,
+		sched:   checks.NewScheduler(log.With("part", "checks")),
+		quorum:  notify.New(log, notify.Service, "quorum", plan.Notify{}),
+		dirty:   make(chan struct{}, 1),
+		masters: map[string]bool{}, applied: map[string]bool{},
+	}
+	for _, svc := range opts.Services {
+		for _, r := range svc.Reals {
+			for _, c := range r.Checks {
+				d.addCheck(c)
+			}
+		}
+	}
+	return d
+}
+
+// OnQuorum is for lvs.Config.OnQuorum: it runs quorum_up / quorum_down off
+// the reconciler's goroutine.
+func (d *Director) OnQuorum(st lvs.ServiceState, up bool) {
+	d.log.Warn("service quorum changed", "service", st.Key(), "up", up)
+	cmd := st.QuorumDown
+	if up {
+		cmd = st.QuorumUp
+	}
+	d.quorum.Command(cmd)
+}
+
+// failing is the checker of an exec check whose script cannot run.
+type failing struct {
+	name string
+	err  error
+}
+
+func (f failing) Check(context.Context) checks.Result {
+	return checks.Result{Reason: f.err.Error()}
+}
+func (f failing) String() string { return f.name }
+
+func (d *Director) addCheck(c plan.Check) {
+	ck := c.Checker
+	if c.Exec != nil {
+		ec, err := checks.NewExecChecker(*c.Exec)
+		if err != nil {
+			d.log.Error("misc check cannot run, counted as failing", "check", c.ID, "err", err)
+			ck = failing{name: "misc " + c.Exec.Command, err: err}
+		} else {
+			ck = ec
+		}
+	}
+	if ck == nil {
+		return
+	}
+	d.sched.Add(c.ID, ck, c.Params, func(string, checks.State) { d.wake() })
+}
+
+func (d *Director) wake() {
+	select {
+	case d.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// Follow records that instance is (or no longer is) master. It never
+// blocks; Run applies the latest state.
+func (d *Director) Follow(instance string, master bool) {
+	d.mu.Lock()
+	d.masters[instance] = master
+	d.mu.Unlock()
+	d.wake()
+}
+
+// desired is the IPVS state the plan and the current health ask for.
+func (d *Director) desired() []lvs.ServiceState {
+	var out []lvs.ServiceState
+	for _, svc := range d.opts.Services {
+		st := svc.State
+		st.Reals = append([]lvs.RealState(nil), st.Reals...)
+		for j, r := range svc.Reals {
+			h, w := d.realHealth(r)
+			st.Reals[j].Healthy = h
+			if w != nil {
+				st.Reals[j].Weight = *w
+			}
+		}
+		if svc.Group != nil {
+			out = append(out, lvs.ExpandGroup(st, svc.Group)...)
+			continue
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// realHealth: a real server is healthy when all its checks are up; a
+// dynamic MISC_CHECK's weight overrides the configured weight.
+func (d *Director) realHealth(r plan.Real) (bool, *int) {
+	var w *int
+	for _, c := range r.Checks {
+		st, ok := d.sched.State(c.ID)
+		if !ok {
+			continue
+		}
+		if !st.Up {
+			return false, nil
+		}
+		if st.Weight != nil {
+			w = st.Weight
+		}
+	}
+	return true, w
+}
+
+// Run owns every kernel call: reconcile on health and mastership changes,
+// resync periodically; on its end, flush (FlushOnStop), stop the sync
+// daemon and close the reconciler.
+func (d *Director) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return d.sched.Run(gctx) })
+	g.Go(func() error { d.quorum.Run(gctx); return nil })
+	if d.syncD != nil {
+		d.switchSync(ctx, lvs.SyncBackup)
+	}
+	d.apply(ctx)
+	resync := time.NewTicker(60 * time.Second)
+	defer resync.Stop()
+	var retry <-chan time.Time
+	if d.syncD != nil {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		retry = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			d.stop()
+			return g.Wait()
+		case <-d.dirty:
+			d.apply(ctx)
+		case <-retry:
+			if !d.syncOK {
+				d.switchSync(ctx, d.syncWant)
+			}
+		case <-resync.C:
+			if err := d.rec.Resync(ctx); err != nil && ctx.Err() == nil {
+				d.log.Error("ipvs resync failed", "err", err)
+			}
+		}
+	}
+}
+
+// apply brings followed instances' mastership and the health to the kernel.
+func (d *Director) apply(ctx context.Context) {
+	d.mu.Lock()
+	changed := map[string]bool{}
+	for name, m := range d.masters {
+		if prev, ok := d.applied[name]; !ok || prev != m {
+			changed[name] = m
+			d.applied[name] = m
+		}
+	}
+	d.mu.Unlock()
+	for name, master := range changed {
+		if err := d.rec.SetActive(ctx, name, master); err != nil && ctx.Err() == nil {
+			d.log.Error("ipvs activate failed", "instance", name, "master", master, "err", err)
+		}
+		if sd := d.opts.SyncDaemon; d.syncD != nil && name == sd.Instance {
+			state := lvs.SyncBackup
+			if master {
+				state = lvs.SyncMaster
+			}
+			d.switchSync(ctx, state)
+		}
+	}
+	if err := d.rec.Reconcile(ctx, d.desired()); err != nil && ctx.Err() == nil {
+		d.log.Error("ipvs reconcile failed", "err", err)
+	}
+}
+
+func (d *Director) stop() {
+	stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if d.opts.FlushOnStop {
+		if err := d.rec.Flush(stop); err != nil {
+			d.log.Error("lvs flush failed", "err", err)
+		} else {
+			d.log.Info("lvs services flushed")
+		}
+	}
+	if d.syncD != nil {
+		for _, s := range []lvs.SyncState{lvs.SyncMaster, lvs.SyncBackup} {
+			_ = d.syncD.StopSyncDaemon(stop, s)
+		}
+		_ = d.syncD.Close()
+	}
+	d.rec.Close()
+}
+
+// switchSync gives the sync daemon the role state; on failure Run retries
+// every second until it has it (a backup without its daemon would drop
+// every live connection at the next failover).
+func (d *Director) switchSync(ctx context.Context, state lvs.SyncState) {
+	sd := d.opts.SyncDaemon
+	retrying := d.syncWant == state && !d.syncOK
+	d.syncWant, d.syncOK = state, false
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := d.syncD.SwitchSyncDaemon(cctx, state, sd.Interface, sd.SyncID); err != nil {
+		if !retrying {
+			d.log.Error("ipvs sync daemon switch failed, retrying every second", "state", state.String(), "iface", sd.Interface, "err", err)
+		}
+		return
+	}
+	d.syncOK = true
+	d.log.Info("ipvs sync daemon running", "state", state.String(), "iface", sd.Interface, "sync_id", sd.SyncID)
+}
+
+// ServiceStatus is one LVS virtual service for `vipd status`.
+type ServiceStatus struct {
+	Name        string       `json:"name"` // e.g. TCP 192.0.2.100:80 or FWM 1
+	Scheduler   string       `json:"scheduler"`
+	Active      bool         `json:"active"` // programmed in the kernel
+	RealServers []RealStatus `json:"real_servers"`
+}
+
+// RealStatus is one real server of a virtual service.
+type RealStatus struct {
+	Address     string `json:"address"`
+	Weight      int    `json:"weight"`
+	Healthy     bool   `json:"healthy"`
+	CheckReason string `json:"check_reason,omitempty"`
+	ActiveConns int    `json:"active_conns"`
+	InactConns  int    `json:"inact_conns"`
+}
+
+// Status reports services with their real servers' health, weights and
+// connection counts.
+func (d *Director) Status() []ServiceStatus {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	sts, err := d.rec.Status(ctx)
+	if err != nil {
+		d.log.Warn("ipvs status failed", "err", err)
+	}
+	reasons := d.checkReasons()
+	out := make([]ServiceStatus, 0, len(sts))
+	for _, s := range sts {
+		ss := ServiceStatus{Name: s.Service, Scheduler: s.Scheduler, Active: s.Programmed}
+		for _, r := range s.Reals {
+			rs := RealStatus{Address: r.Address.String(), Weight: max(r.KernelWeight, 0), Healthy: r.Healthy,
+				ActiveConns: r.ActiveConns, InactConns: r.InactConns, CheckReason: reasons[r.Address]}
+			if r.Sorry {
+				rs.CheckReason = "sorry server"
+			}
+			ss.RealServers = append(ss.RealServers, rs)
+		}
+		out = append(out, ss)
+	}
+	return out
+}
+
+// checkReasons maps each failing real server to its checks' reasons.
+func (d *Director) checkReasons() map[netip.AddrPort]string {
+	out := map[netip.AddrPort]string{}
+	for _, svc := range d.opts.Services {
+		for _, r := range svc.Reals {
+			var why []string
+			for _, c := range r.Checks {
+				if st, ok := d.sched.State(c.ID); ok && !st.Up {
+					why = append(why, st.Reason)
+				}
+			}
+			if len(why) > 0 {
+				out[r.Address] = strings.Join(why, "; ")
+			}
+		}
+	}
+	return out
+}
