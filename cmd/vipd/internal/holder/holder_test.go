@@ -156,7 +156,6 @@ func TestHolderFenceDoesNotFight(t *testing.T) {
 	}
 }
 
-
 func TestHolderFenceWaitsBeforeTakingOver(t *testing.T) {
 	h, _, cloud, _ := newTestHolder(t, true)
 	var heard atomic.Bool

@@ -54,4 +54,3 @@ func TestGroupMembersExpandRanges(t *testing.T) {
 		t.Errorf("groupMembers (-want +got):\n%s", diff)
 	}
 }
-
