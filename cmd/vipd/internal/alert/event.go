@@ -2,6 +2,8 @@ package alert
 
 import (
 	"fmt"
+	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -130,3 +132,15 @@ type key struct {
 }
 
 func (e Event) key() key { return key{e.Kind, e.Name, e.VirtualServer} }
+
+// Service formats a virtual or real server as keepalived's
+// inet_sockaddrtotrio() does, for Event.Name and Event.VirtualServer:
+// "[192.0.2.21]:tcp:80", "[2001:db8::21]:udp:53". proto is "tcp", "udp" or
+// "sctp".
+func Service(ap netip.AddrPort, proto string) string {
+	return "[" + ap.Addr().Unmap().String() + "]:" + proto + ":" + strconv.Itoa(int(ap.Port()))
+}
+
+// FWMService formats a firewall-mark virtual server as keepalived does:
+// "FWM 7".
+func FWMService(mark uint32) string { return "FWM " + strconv.FormatUint(uint64(mark), 10) }

@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -43,5 +44,18 @@ func TestEventText(t *testing.T) {
 	}
 	if got, want := (Event{Kind: KindInstance, Name: "VI_1", State: StateMaster}).Subject(""), "VRRP Instance VI_1 - Entering MASTER state"; got != want {
 		t.Errorf("Subject without router_id = %q, want %q", got, want)
+	}
+}
+
+func TestService(t *testing.T) {
+	got := []string{
+		Service(netip.MustParseAddrPort("192.0.2.21:80"), "tcp"),
+		Service(netip.MustParseAddrPort("[::ffff:192.0.2.21]:80"), "tcp"),
+		Service(netip.MustParseAddrPort("[2001:db8::21]:53"), "udp"),
+		FWMService(7),
+	}
+	want := []string{"[192.0.2.21]:tcp:80", "[192.0.2.21]:tcp:80", "[2001:db8::21]:udp:53", "FWM 7"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

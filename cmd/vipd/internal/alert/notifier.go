@@ -157,9 +157,6 @@ func (n *Notifier) Send(ev Event) {
 			n.stats.Dropped++
 		}
 		n.mu.Unlock()
-		if dropped {
-			n.log.Warn("alert queue full, dropped oldest", "sink", q.s.name())
-		}
 	}
 }
 
@@ -195,6 +192,9 @@ func (n *Notifier) work(ctx context.Context, q *queue) {
 			return
 		}
 		m, ok := q.pop()
+		if d := q.takeDropped(); d > 0 {
+			log.Warn("alert queue full, dropped oldest", "dropped", d)
+		}
 		if !ok {
 			select {
 			case <-q.wake:
@@ -278,8 +278,9 @@ type queue struct {
 	s    sink
 	wake chan struct{} // cap 1: "something was pushed"
 
-	mu   sync.Mutex
-	msgs []Message
+	mu      sync.Mutex
+	msgs    []Message
+	dropped int // since the worker last looked, for its log line
 }
 
 // push appends m, dropping the oldest when size are queued already, and
@@ -288,7 +289,9 @@ func (q *queue) push(m Message, size int) bool {
 	q.mu.Lock()
 	dropped := false
 	if len(q.msgs) >= size {
+		q.msgs[0] = Message{}
 		q.msgs = q.msgs[1:]
+		q.dropped++
 		dropped = true
 	}
 	q.msgs = append(q.msgs, m)
@@ -298,6 +301,14 @@ func (q *queue) push(m Message, size int) bool {
 	default:
 	}
 	return dropped
+}
+
+func (q *queue) takeDropped() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	d := q.dropped
+	q.dropped = 0
+	return d
 }
 
 func (q *queue) pop() (Message, bool) {
