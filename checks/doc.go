@@ -1,6 +1,8 @@
 // Package checks implements vipd's health checks: keepalived's TCP_CHECK,
-// HTTP_GET/SSL_GET, MISC_CHECK (with misc_dynamic), DNS_CHECK and a UDP
-// probe, plus the Scheduler that runs thousands of them.
+// HTTP_GET/SSL_GET, MISC_CHECK (with misc_dynamic), DNS_CHECK, PING_CHECK
+// (ICMP/ICMPv6 echo over an unprivileged ping socket, raw as fallback),
+// SMTP_CHECK and a UDP probe, plus the Scheduler that runs thousands of
+// them.
 //
 // The split follows seesaw's healthcheck package: a Checker only probes
 // once and reports a Result; the Scheduler owns timing (delay_loop),

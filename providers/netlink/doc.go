@@ -16,4 +16,12 @@
 // announcing call. With Options.NetNS both
 // are made in that namespace, whatever thread calls. Only _linux.go files
 // touch the kernel; elsewhere every call fails.
+//
+// Routing (routes.go, routes_linux.go) is separate from the Provider: it
+// installs an instance's virtual_routes and virtual_rules. Invariants: it
+// removes only routes and rules it added itself (an entry the kernel
+// already had is left alone and never owned); its routes and rules carry
+// protocol keepalived (18), so a delete never matches someone else's; Set is
+// idempotent (owned routes are replaced, missing ones restored); rules go
+// in before routes and come out after them.
 package netlink
