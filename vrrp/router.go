@@ -148,9 +148,10 @@ type Router struct {
 	queueFull atomic.Int64
 	group     atomic.Pointer[SyncGroup]
 
-	mu        sync.Mutex // guards tracks, groupCmds and st
+	mu        sync.Mutex // guards tracks, groupCmds, pending, st, and writes of cfg
 	tracks    map[string]TrackStatus
 	groupCmds []groupCmd
+	pending   *Config // given to Reconfigure, not yet applied
 	st        RouterStatus
 
 	// Owned by the Run goroutine.
@@ -227,8 +228,12 @@ func NewRouter(cfg Config, conn Conn, hooks Hooks, counters *Counters, log *slog
 	return r, nil
 }
 
-// Config returns the configuration the Router was built with.
-func (r *Router) Config() Config { return r.cfg }
+// Config returns the Router's configuration (the last one applied).
+func (r *Router) Config() Config {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cfg
+}
 
 // Deliver hands a received packet to the Router. It never blocks: when the
 // inbox is full the packet is dropped and counted (DropQueueFull and
@@ -544,6 +549,7 @@ func (r *Router) masterAdvert(ctx context.Context, p Packet) {
 // onWake applies track and sync group changes.
 func (r *Router) onWake(ctx context.Context) {
 	prevPrio := r.effPrio
+	reconfigured := r.applyPending()
 	wasOwnFault := r.ownFault
 	r.refreshTracks()
 	g := r.group.Load()
@@ -582,7 +588,7 @@ func (r *Router) onWake(ctx context.Context) {
 			r.enterBackup(c.reason)
 		}
 	}
-	if r.state == Master && r.effPrio != prevPrio {
+	if r.state == Master && (r.effPrio != prevPrio || reconfigured) {
 		// Tell the backups at once, so a preempting one can take over.
 		r.sendAdvert(ctx, r.effPrio)
 		r.resetTimer(r.cfg.AdvertInterval)
