@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -54,6 +55,17 @@ type agent struct {
 	director  *director.Director // nil without virtual servers or sync daemon
 	// groupNotifiers run the sync groups' notify commands.
 	groupNotifiers []*notify.Runner
+
+	// Owned by the goroutine in run.
+	conns   connSet
+	muxes   map[int]*vrrp.Mux
+	aux     *errgroup.Group // servers, receive loops, director, tracking
+	auxCtx  context.Context
+	tracks  *tracking
+	reloads chan reloadRequest
+	// ready and stopping are called when every instance has started and
+	// when the agent begins to stop (systemd notify).
+	ready, stopping func()
 	// wireDrops counts, per address family, packets dropped before they
 	// could be matched to an instance (malformed, checksum, TTL, unknown VRID).
 	wireDrops map[int]*vrrp.Counters
@@ -69,6 +81,13 @@ type instance struct {
 	// onTransition is called (after the holder and notifier) for every
 	// transition: metrics, sync-group notification, LVS.
 	onTransition []func(t vrrp.Transition)
+
+	// Set by startInstance.
+	closeProviders func()
+	aux            sync.WaitGroup // holder and notifier goroutines
+	stopAux        func()         // releases (holder), ends aux, closes providers
+	stopRouter     context.CancelFunc
+	routerDone     chan struct{}
 
 	mu      sync.Mutex
 	router  *vrrp.Router          // nil until its interface exists
@@ -100,23 +119,33 @@ func Run(ctx context.Context, p *plan.Plan, log *slog.Logger, host Host) error {
 }
 
 func newAgent(p *plan.Plan, log *slog.Logger, host Host) *agent {
-	a := &agent{plan: p, host: host, log: log, startedAt: time.Now(), byName: map[string]*instance{}, wireDrops: map[int]*vrrp.Counters{}}
+	a := &agent{plan: p, host: host, log: log, startedAt: time.Now(), byName: map[string]*instance{},
+		wireDrops: map[int]*vrrp.Counters{}, conns: connSet{}, muxes: map[int]*vrrp.Mux{},
+		reloads: make(chan reloadRequest), ready: func() {}, stopping: func() {}}
 	a.metrics = newMetrics(a)
 	return a
 }
 
-// build creates every part of the plan; the returned func closes the
-// providers.
-func (a *agent) build(ctx context.Context) (func(), error) {
+// build creates every part of the plan.
+func (a *agent) build(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	closeProviders, err := a.buildInstances(ctx)
-	if err != nil {
-		return nil, err
+	for _, pi := range a.plan.Instances {
+		in, err := a.newInstance(ctx, pi)
+		if err != nil {
+			for _, in := range a.instances {
+				in.closeProviders()
+			}
+			return err
+		}
+		a.instances = append(a.instances, in)
+		a.byName[pi.Name] = in
 	}
 	if err := a.buildDirector(); err != nil {
-		closeProviders()
-		return nil, err
+		for _, in := range a.instances {
+			in.closeProviders()
+		}
+		return err
 	}
 	a.buildSyncGroups()
 	for _, in := range a.instances {
@@ -124,7 +153,7 @@ func (a *agent) build(ctx context.Context) (func(), error) {
 			a.wireDrops[in.plan.Family] = new(vrrp.Counters)
 		}
 	}
-	return closeProviders, nil
+	return nil
 }
 
 func (a *agent) run(ctx context.Context) error {
@@ -132,89 +161,159 @@ func (a *agent) run(ctx context.Context) error {
 	for _, w := range p.Warnings {
 		log.Warn("configuration", "warning", w)
 	}
-	closeProviders, err := a.build(ctx)
-	if err != nil {
+	if err := a.build(ctx); err != nil {
 		return err
 	}
-	defer closeProviders()
 
 	// Servers and helpers live until every router has stopped and released.
 	// One failing (say, the metrics listener) does not stop the others.
 	auxCtx, auxCancel := context.WithCancel(context.Background())
-	aux := &errgroup.Group{}
-	stopAux := func() error { auxCancel(); return aux.Wait() }
+	a.aux, a.auxCtx = &errgroup.Group{}, auxCtx
+	stopAux := func() error { auxCancel(); return a.aux.Wait() }
 	defer stopAux()
-	if err := a.startServers(auxCtx, aux); err != nil {
+	defer a.conns.close()
+	if err := a.startServers(auxCtx, a.aux); err != nil {
 		return err
-	}
-
-	conns, err := a.openConns()
-	if err != nil {
-		return err
-	}
-	defer conns.close()
-	muxes := map[int]*vrrp.Mux{}
-	for fam, c := range conns {
-		m := vrrp.NewMux(c, a.wireDrops[fam], log.With("family", fam))
-		muxes[fam] = m
-		aux.Go(func() error {
-			if err := m.Run(auxCtx); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("vrrp receive loop ended", "family", fam, "err", err)
-			}
-			return nil
-		})
 	}
 	for _, in := range a.instances {
-		aux.Go(func() error { in.holder.Run(auxCtx); return nil })
-		aux.Go(func() error { in.notifier.Run(auxCtx); return nil })
+		if err := a.openConn(in.plan.Family); err != nil {
+			return err
+		}
 	}
 	for _, gn := range a.groupNotifiers {
-		aux.Go(func() error { gn.Run(auxCtx); return nil })
+		a.aux.Go(func() error { gn.Run(auxCtx); return nil })
 	}
 	if a.director != nil {
-		aux.Go(func() error { return a.director.Run(auxCtx) })
+		a.aux.Go(func() error { return a.director.Run(auxCtx) })
 	}
-	if err := a.startTracking(auxCtx, aux); err != nil {
+	a.tracks = newTracking(a)
+	if err := a.tracks.update(auxCtx, a.plan); err != nil {
 		return err
 	}
-	// Create the routers whose interface exists now; the others wait for it.
+	// Create the routers whose interface exists now (the others wait for
+	// it), so that sync groups can join them before any runs.
 	for _, in := range a.instances {
-		a.newRouter(in, conns[in.plan.Family])
+		a.newRouter(in, a.conns[in.plan.Family])
 	}
 	if err := a.joinSyncGroups(); err != nil {
 		log.Error("sync groups", "err", err)
 	}
-
-	// Routers stop when ctx ends; each master sends priority 0 and releases.
-	var routers sync.WaitGroup
 	for _, in := range a.instances {
-		// Remove VIPs a previous run left behind before anything can become master.
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		in.holder.Cleanup(cctx)
-		cancel()
-		routers.Add(1)
-		go func() {
-			defer routers.Done()
-			a.runInstance(ctx, in, conns[in.plan.Family], muxes[in.plan.Family])
-		}()
+		a.startInstance(ctx, in)
 	}
 	log.Info("vipd started", "node", p.Global.Node, "instances", len(a.instances), "version", VersionString())
-	<-ctx.Done()
-	log.Info("vipd stopping")
-	routers.Wait()
-	// Let holders release (they see the final transitions first).
-	for _, in := range a.instances {
-		in.holder.SetMaster(false)
+	a.ready()
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case req := <-a.reloads:
+			req.reply <- a.reload(ctx, req.plan)
+		}
 	}
-	err = stopAux()
+	log.Info("vipd stopping")
+	a.stopping()
+	// Routers stop with ctx (each master sends priority 0 and releases);
+	// then the holders release and the instances' helpers end.
+	a.mu.RLock()
+	ins := slices.Clone(a.instances)
+	a.mu.RUnlock()
+	for _, in := range ins {
+		<-in.routerDone
+	}
+	for _, in := range ins {
+		in.stopAux()
+	}
+	err := stopAux()
 	log.Info("vipd stopped")
 	return err
+}
+
+// newInstance creates an instance of the plan with its providers, holder
+// and notifier (nothing runs yet).
+func (a *agent) newInstance(ctx context.Context, pi plan.Instance) (*instance, error) {
+	log := a.log.With("instance", pi.Name)
+	in := &instance{plan: pi, log: log, counters: new(vrrp.Counters)}
+	local, cloud, closeFn, err := a.host.Providers(ctx, pi, log)
+	if err != nil {
+		return nil, fmt.Errorf("instance %s: %w", pi.Name, err)
+	}
+	in.closeProviders = closeFn
+	in.holder = holder.New(log, pi.VIPs, local, cloud, holder.Options{
+		Holder: pi.Holder, Fenced: in.higherMasterHeard, OnConfirm: a.metrics.observeConfirm(pi.Name),
+	})
+	in.notifier = notify.New(log, notify.Instance, pi.Name, pi.Notify)
+	in.onTransition = append(in.onTransition, a.metrics.countTransition)
+	return in, nil
+}
+
+// startInstance starts the instance's holder, notifier and router (the
+// router waits for its interface if it is missing).
+func (a *agent) startInstance(ctx context.Context, in *instance) {
+	auxCtx, cancel := context.WithCancel(context.Background())
+	in.aux.Add(2)
+	go func() { defer in.aux.Done(); in.holder.Run(auxCtx) }()
+	go func() { defer in.aux.Done(); in.notifier.Run(auxCtx) }()
+	in.stopAux = func() {
+		in.holder.SetMaster(false)
+		cancel()
+		in.aux.Wait()
+		in.closeProviders()
+	}
+	// Remove VIPs a previous run left behind before anything can become master.
+	cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
+	in.holder.Cleanup(cctx)
+	ccancel()
+	rctx, rcancel := context.WithCancel(ctx)
+	in.stopRouter = rcancel
+	in.routerDone = make(chan struct{})
+	fam := in.plan.Family
+	go func() {
+		defer close(in.routerDone)
+		a.runInstance(rctx, in, a.conns[fam], a.muxes[fam])
+	}()
+}
+
+// stopInstance stops one instance (a reload removed it): a master sends
+// priority 0 and keeps its VIPs until the new master is heard, then the
+// holder releases them.
+func (in *instance) stop() {
+	in.stopRouter()
+	<-in.routerDone
+	in.stopAux()
+}
+
+// openConn opens the VRRP socket of family fam and starts its receive loop,
+// once.
+func (a *agent) openConn(fam int) error {
+	if _, ok := a.conns[fam]; ok {
+		return nil
+	}
+	c, err := a.host.Listen(fam)
+	if err != nil {
+		return fmt.Errorf("vrrp socket (IPv%d): %w (vipd needs CAP_NET_RAW)", fam, err)
+	}
+	a.mu.Lock()
+	if a.wireDrops[fam] == nil {
+		a.wireDrops[fam] = new(vrrp.Counters)
+	}
+	drops := a.wireDrops[fam]
+	a.mu.Unlock()
+	m := vrrp.NewMux(c, drops, a.log.With("family", fam))
+	a.conns[fam], a.muxes[fam] = c, m
+	a.aux.Go(func() error {
+		if err := m.Run(a.auxCtx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("vrrp receive loop ended", "family", fam, "err", err)
+		}
+		return nil
+	})
+	return nil
 }
 
 // newRouter creates the instance's router if its interface exists; it
 // reports whether it did, recording why not for `vipd status`.
 func (a *agent) newRouter(in *instance, conn vrrp.Conn) bool {
-	rcfg, err := a.resolveRouter(in.plan)
+	rcfg, err := a.resolveRouter(in.currentPlan())
 	if err == nil {
 		var r *vrrp.Router
 		r, err = vrrp.NewRouter(rcfg, conn, in, in.counters, in.log, a.host.Clock)
@@ -257,10 +356,10 @@ func (a *agent) runInstance(ctx context.Context, in *instance, conn vrrp.Conn, m
 	rcfg := r.Config()
 	if len(rcfg.Peers) == 0 {
 		if err := conn.JoinGroup(rcfg.IfIndex); err != nil {
-			in.log.Error("join vrrp multicast group failed", "iface", in.plan.Interface, "err", err)
+			in.log.Error("join vrrp multicast group failed", "iface", rcfg.IfIndex, "err", err)
 		}
 	}
-	unregister := mux.Register(rcfg.IfIndex, rcfg.VRID, in.plan.Family, r.Deliver)
+	unregister := mux.Register(rcfg.IfIndex, rcfg.VRID, vrrp.Family(rcfg.Src), r.Deliver)
 	defer unregister()
 	if err := r.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		in.log.Error("router stopped", "err", err)
@@ -345,52 +444,6 @@ func (cs connSet) close() {
 	}
 }
 
-func (a *agent) openConns() (connSet, error) {
-	cs := connSet{}
-	for _, in := range a.instances {
-		fam := in.plan.Family
-		if _, ok := cs[fam]; ok {
-			continue
-		}
-		c, err := a.host.Listen(fam)
-		if err != nil {
-			cs.close()
-			return nil, fmt.Errorf("vrrp socket (IPv%d): %w (vipd needs CAP_NET_RAW)", fam, err)
-		}
-		cs[fam] = c
-	}
-	return cs, nil
-}
-
-// buildInstances creates the instances and their providers; the returned
-// func closes the providers.
-func (a *agent) buildInstances(ctx context.Context) (func(), error) {
-	var closers []func()
-	closeAll := func() {
-		for _, c := range closers {
-			c()
-		}
-	}
-	for _, pi := range a.plan.Instances {
-		log := a.log.With("instance", pi.Name)
-		in := &instance{plan: pi, log: log, counters: new(vrrp.Counters)}
-		local, cloud, closeFn, err := a.host.Providers(ctx, pi, log)
-		if err != nil {
-			closeAll()
-			return nil, fmt.Errorf("instance %s: %w", pi.Name, err)
-		}
-		closers = append(closers, closeFn)
-		in.holder = holder.New(log, pi.VIPs, local, cloud, holder.Options{
-			Holder: pi.Holder, Fenced: in.higherMasterHeard, OnConfirm: a.metrics.observeConfirm(pi.Name),
-		})
-		in.notifier = notify.New(log, notify.Instance, pi.Name, pi.Notify)
-		in.onTransition = append(in.onTransition, a.metrics.countTransition)
-		a.instances = append(a.instances, in)
-		a.byName[pi.Name] = in
-	}
-	return closeAll, nil
-}
-
 // buildDirector creates the LVS director when the plan has services or a
 // sync daemon, and links it to the instances it follows.
 func (a *agent) buildDirector() error {
@@ -438,7 +491,14 @@ func (in *instance) higherMasterHeard() bool {
 		return false
 	}
 	st := r.Status()
-	return !st.HigherMasterAt.IsZero() && time.Since(st.HigherMasterAt) < 3*in.plan.Router.AdvertInterval+time.Second
+	return !st.HigherMasterAt.IsZero() && time.Since(st.HigherMasterAt) < 3*r.Config().AdvertInterval+time.Second
+}
+
+// currentPlan is the instance's plan (a reload may change it in place).
+func (in *instance) currentPlan() plan.Instance {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.plan
 }
 
 func (in *instance) currentRouter() *vrrp.Router {

@@ -2,10 +2,13 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -194,4 +197,111 @@ func TestStatusDuringStartup(t *testing.T) {
 
 func collectAll(a *agent) {
 	_, _ = a.metrics.reg.Gather()
+}
+
+func buildPlan(t *testing.T, yaml string) *plan.Plan {
+	t.Helper()
+	cfg, err := configs.LoadBytes([]byte(yaml), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestReloadLeastDisruption: an unchanged reload changes nothing; a VIP and
+// a real server added and removed on the master are added and removed in
+// place, without a transition; a change that cannot apply live is refused
+// and the old configuration stays.
+func TestReloadLeastDisruption(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := vrrptest.NewNetwork(nil)
+		n1 := startNode(t, net, "192.0.2.1", "192.0.2.2", 150)
+		n2 := startNode(t, net, "192.0.2.2", "192.0.2.1", 100)
+		time.Sleep(4 * time.Second)
+		synctest.Wait()
+		if n1.state() != "MASTER" {
+			t.Fatalf("n1 is %s, want MASTER", n1.state())
+		}
+		transitions := func() int { return len(n1.local.Calls()) }
+		since := n1.a.status().Instances[0].Since
+		ctx := context.Background()
+
+		// Unchanged: nothing happens.
+		before := transitions()
+		n1.ipvs.ResetCalls()
+		sum, err := n1.a.Reload(ctx, buildPlan(t, nodeConfig("192.0.2.1", "192.0.2.2", 150)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		writes := slices.DeleteFunc(n1.ipvs.Calls(), func(c lvstest.Call) bool { return strings.HasPrefix(c.Op, "Get") })
+		if transitions() != before || len(writes) != 0 || n1.a.status().Instances[0].Since != since {
+			t.Fatalf("an unchanged reload did something: provider calls %d→%d, ipvs %v, since %v→%v (%s)",
+				before, transitions(), n1.ipvs.Calls(), since, n1.a.status().Instances[0].Since, sum)
+		}
+
+		// A VIP and a real server added.
+		more := strings.Replace(nodeConfig("192.0.2.1", "192.0.2.2", 150), "vips: [192.0.2.100/24]", "vips: [192.0.2.100/24, 192.0.2.101/32]", 1)
+		more = strings.Replace(more, "real_servers: [{address: 192.0.2.11:80}]", "real_servers: [{address: 192.0.2.11:80}, {address: 192.0.2.12:80}]", 1)
+		if sum, err = n1.a.Reload(ctx, buildPlan(t, more)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		vip2 := providers.VIP{Prefix: netip.MustParsePrefix("192.0.2.101/32"), Interface: "eth0"}
+		if !n1.local.Held(vip) || !n1.local.Held(vip2) || n1.local.Count(providertest.OpRelease) != 0 {
+			t.Fatalf("after adding a vip: held %v %v, releases %d (%s)", n1.local.Held(vip), n1.local.Held(vip2), n1.local.Count(providertest.OpRelease), sum)
+		}
+		var ops []string
+		for _, c := range n1.ipvs.Calls() {
+			if !strings.HasPrefix(c.Op, "Get") {
+				ops = append(ops, c.Op+" "+c.Dest)
+			}
+		}
+		if len(ops) != 1 || ops[0] != "NewDestination 192.0.2.12:80" {
+			t.Fatalf("ipvs calls %q, want one NewDestination 192.0.2.12:80", ops)
+		}
+		if n1.state() != "MASTER" || n1.a.status().Instances[0].Since != since {
+			t.Fatal("adding a vip caused a transition")
+		}
+
+		// Removed again.
+		if _, err = n1.a.Reload(ctx, buildPlan(t, nodeConfig("192.0.2.1", "192.0.2.2", 150))); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if !n1.local.Held(vip) || n1.local.Held(vip2) {
+			t.Fatalf("after removing a vip: held %v %v", n1.local.Held(vip), n1.local.Held(vip2))
+		}
+
+		// A sync group cannot be added live: refused, nothing changes.
+		grouped := nodeConfig("192.0.2.1", "192.0.2.2", 150) + "sync_groups: [{name: G, instances: [VI_1]}]\n"
+		if _, err = n1.a.Reload(ctx, buildPlan(t, grouped)); !errors.Is(err, ErrRestartNeeded) {
+			t.Fatalf("reload adding a sync group: %v, want ErrRestartNeeded", err)
+		}
+		if n1.state() != "MASTER" {
+			t.Fatal("a refused reload changed the state")
+		}
+
+		// The instance removed: it resigns, n2 takes over, n1 releases.
+		none := "global: {status_socket: \"\"}\nvirtual_servers:\n  - address: 192.0.2.100:80\n    scheduler: rr\n    real_servers: [{address: 192.0.2.11:80}]\n"
+		if _, err = n1.a.Reload(ctx, buildPlan(t, none)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n2.state() != "MASTER" || n1.local.Held(vip) || len(n1.a.status().Instances) != 0 {
+			t.Fatalf("after removing the instance: n2 %s, n1 holds %v, n1 instances %d", n2.state(), n1.local.Held(vip), len(n1.a.status().Instances))
+		}
+		n1.stop()
+		n2.stop()
+		<-n1.done
+		<-n2.done
+	})
 }

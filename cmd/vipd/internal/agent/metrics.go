@@ -15,6 +15,7 @@ type metrics struct {
 	reg         *prometheus.Registry
 	transitions *prometheus.CounterVec
 	confirm     *prometheus.HistogramVec
+	reloads     *prometheus.CounterVec
 }
 
 func newMetrics(a *agent) *metrics {
@@ -27,7 +28,10 @@ func newMetrics(a *agent) *metrics {
 		Help:    "Time from becoming master to the provider confirming the VIP.",
 		Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 	}, []string{"instance"})
-	m.reg.MustRegister(m.transitions, m.confirm, statusCollector{a},
+	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vipd_reloads_total", Help: "Configuration reloads by result (ok, invalid, refused, failed).",
+	}, []string{"result"})
+	m.reg.MustRegister(m.transitions, m.confirm, m.reloads, statusCollector{a},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

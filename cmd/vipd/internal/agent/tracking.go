@@ -3,8 +3,9 @@ package agent
 import (
 	"context"
 	"fmt"
-
-	"golang.org/x/sync/errgroup"
+	"reflect"
+	"slices"
+	"sync"
 
 	"github.com/vipd/vipd/checks"
 	"github.com/vipd/vipd/cmd/vipd/internal/plan"
@@ -60,50 +61,116 @@ func trackEffect(weight int, up bool) (delta int, fault bool) {
 	return 0, false
 }
 
-// tracker is one track of one instance.
-type tracker struct {
-	in *instance
-	t  plan.Track
+// tracking runs the track scripts (one checks scheduler) and watches the
+// tracked links, and passes each state to every instance that tracks it,
+// looked up when the state changes (a reload adds and removes instances).
+type tracking struct {
+	a      *agent
+	sched      *checks.Scheduler
+	linkCancel context.CancelFunc // stops the link watch
+
+	mu      sync.Mutex
+	scripts map[string]plan.Script // running, by name
+	links   []string               // watched, sorted
+	states  map[string]bool        // by track key
 }
 
-// startTracking runs the track scripts (through a checks scheduler) and
-// watches the tracked links.
-func (a *agent) startTracking(ctx context.Context, g *errgroup.Group) error {
-	users := map[plan.TrackKind]map[string][]tracker{plan.TrackScript: {}, plan.TrackInterface: {}}
-	for _, in := range a.instances {
-		for _, t := range in.plan.Tracks {
-			users[t.Kind][t.Name] = append(users[t.Kind][t.Name], tracker{in, t})
+func newTracking(a *agent) *tracking {
+	return &tracking{a: a, scripts: map[string]plan.Script{}, states: map[string]bool{}}
+}
+
+// state is the last state of a track: a script is assumed good until it
+// fails (keepalived), a link unknown yet is down.
+func (tr *tracking) state(t plan.Track) bool {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	up, ok := tr.states[t.Key()]
+	if !ok {
+		return t.Kind == plan.TrackScript
+	}
+	return up
+}
+
+func (tr *tracking) set(kind plan.TrackKind, name string, up bool) {
+	t := plan.Track{Kind: kind, Name: name}
+	tr.mu.Lock()
+	tr.states[t.Key()] = up
+	tr.mu.Unlock()
+	tr.a.mu.RLock()
+	ins := slices.Clone(tr.a.instances)
+	tr.a.mu.RUnlock()
+	for _, in := range ins {
+		for _, it := range in.currentPlan().Tracks {
+			if it.Kind == kind && it.Name == name {
+				in.setTrack(it, up)
+			}
 		}
 	}
-	apply := func(kind plan.TrackKind, name string, up bool) {
-		for _, u := range users[kind][name] {
-			u.in.setTrack(u.t, up)
+}
+
+// attach gives a new instance the current state of each of its tracks.
+func (tr *tracking) attach(in *instance) {
+	for _, t := range in.plan.Tracks {
+		in.setTrack(t, tr.state(t))
+	}
+}
+
+// update makes the running scripts and link watch those of p: a script
+// whose settings are unchanged keeps running with its state.
+func (tr *tracking) update(ctx context.Context, p *plan.Plan) error {
+	if tr.sched == nil {
+		tr.sched = checks.NewScheduler(tr.a.log.With("part", "track_script"))
+		tr.a.aux.Go(func() error { return tr.sched.Run(ctx) })
+	}
+	want := map[string]plan.Script{}
+	for _, s := range p.Scripts {
+		want[s.Name] = s
+	}
+	for name, s := range tr.scripts {
+		if w, ok := want[name]; !ok || !reflect.DeepEqual(w, s) {
+			tr.sched.Remove(name)
+			delete(tr.scripts, name)
 		}
 	}
-	sched := checks.NewScheduler(a.log.With("part", "track_script"))
-	for _, s := range a.plan.Scripts {
-		apply(plan.TrackScript, s.Name, true) // keepalived: a script is assumed good until it fails
-		c, err := checks.NewExecChecker(s.Exec)
-		if err != nil {
-			a.log.Error("track script cannot run, treating it as failed", "check", s.Name, "err", err)
-			apply(plan.TrackScript, s.Name, false)
+	for name, s := range want {
+		if _, ok := tr.scripts[name]; ok {
 			continue
 		}
-		sched.Add(s.Name, c, s.Params, func(_ string, st checks.State) { apply(plan.TrackScript, s.Name, st.Up) })
+		tr.scripts[name] = s
+		tr.set(plan.TrackScript, name, true)
+		c, err := checks.NewExecChecker(s.Exec)
+		if err != nil {
+			tr.a.log.Error("track script cannot run, treating it as failed", "check", name, "err", err)
+			tr.set(plan.TrackScript, name, false)
+			continue
+		}
+		tr.sched.Add(name, c, s.Params, func(_ string, st checks.State) { tr.set(plan.TrackScript, name, st.Up) })
 	}
-	if sched.Len() > 0 {
-		g.Go(func() error { return sched.Run(ctx) })
+	var links []string
+	for _, in := range p.Instances {
+		for _, t := range in.Tracks {
+			if t.Kind == plan.TrackInterface && !slices.Contains(links, t.Name) {
+				links = append(links, t.Name)
+			}
+		}
 	}
-	links := make([]string, 0, len(users[plan.TrackInterface]))
-	for name := range users[plan.TrackInterface] {
-		links = append(links, name)
+	slices.Sort(links)
+	if slices.Equal(links, tr.links) {
+		return nil
+	}
+	tr.links = links
+	if tr.linkCancel != nil {
+		tr.linkCancel()
+		tr.linkCancel = nil
 	}
 	if len(links) == 0 {
 		return nil
 	}
-	err := a.host.WatchLinks(ctx, a.log, links, func(name string, up bool) {
-		a.log.Info("tracked interface changed", "iface", name, "up", up)
-		apply(plan.TrackInterface, name, up)
+	lctx, cancel := context.WithCancel(ctx)
+	tr.linkCancel = cancel
+	err := tr.a.host.WatchLinks(lctx, tr.a.log, links, func(name string, up bool) {
+		tr.a.log.Info("tracked interface changed", "iface", name, "up", up)
+		tr.set(plan.TrackInterface, name, up)
 	})
 	if err != nil {
 		return fmt.Errorf("track_interface: %w", err)

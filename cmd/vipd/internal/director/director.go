@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +27,7 @@ type SyncDaemon interface {
 
 // Options are the director's settings.
 type Options struct {
+	// Services are the plan's services (Update replaces them).
 	Services   []plan.Service
 	SyncDaemon *plan.SyncDaemon // nil: none
 	// FlushOnStop removes vipd's services when Run ends (lvs_flush).
@@ -46,10 +49,11 @@ type Director struct {
 
 	dirty chan struct{} // health changed or an instance changed (cap 1)
 
-	mu      sync.Mutex
-	masters map[string]bool // latest mastership of each followed instance
-	applied map[string]bool // what Run last applied
-	exec    map[string]*checks.ExecChecker
+	mu       sync.Mutex
+	services []plan.Service  // the plan's services (Update replaces them)
+	masters  map[string]bool // latest mastership of each followed instance
+	applied  map[string]bool // what Run last applied
+	exec     map[string]*checks.ExecChecker
 }
 
 // New returns a Director programming through rec (it takes ownership and
@@ -62,7 +66,7 @@ func New(log *slog.Logger, rec *lvs.Reconciler, syncD SyncDaemon, opts Options) 
 		sched:   checks.NewScheduler(log.With("part", "checks")),
 		quorum:  notify.New(log, notify.Service, "quorum", plan.Notify{}),
 		dirty:   make(chan struct{}, 1),
-		masters: map[string]bool{}, applied: map[string]bool{},
+		masters: map[string]bool{}, applied: map[string]bool{}, services: opts.Services,
 	}
 	for _, svc := range opts.Services {
 		for _, r := range svc.Reals {
@@ -129,10 +133,61 @@ func (d *Director) Follow(instance string, master bool) {
 	d.wake()
 }
 
+// Update replaces the services (a live reload): checks whose id and
+// settings are unchanged keep running with their state, the others are
+// removed or added, and Run reconciles the kernel by difference (an
+// unchanged real server keeps its connections). It never blocks.
+func (d *Director) Update(services []plan.Service) (added, removed int) {
+	old := map[string]plan.Check{}
+	for _, c := range allChecks(d.currentServices()) {
+		old[c.ID] = c
+	}
+	keep := map[string]bool{}
+	for _, c := range allChecks(services) {
+		if o, ok := old[c.ID]; ok && reflect.DeepEqual(o.Spec, c.Spec) && o.Params == c.Params {
+			keep[c.ID] = true
+			continue
+		}
+		if _, ok := old[c.ID]; ok {
+			d.sched.Remove(c.ID)
+			removed++
+		}
+		d.addCheck(c)
+		added++
+	}
+	for id := range old {
+		if !keep[id] && !slices.ContainsFunc(allChecks(services), func(c plan.Check) bool { return c.ID == id }) {
+			d.sched.Remove(id)
+			removed++
+		}
+	}
+	d.mu.Lock()
+	d.services = services
+	d.mu.Unlock()
+	d.wake()
+	return added, removed
+}
+
+func allChecks(services []plan.Service) []plan.Check {
+	var out []plan.Check
+	for _, svc := range services {
+		for _, r := range svc.Reals {
+			out = append(out, r.Checks...)
+		}
+	}
+	return out
+}
+
+func (d *Director) currentServices() []plan.Service {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.services
+}
+
 // desired is the IPVS state the plan and the current health ask for.
 func (d *Director) desired() []lvs.ServiceState {
 	var out []lvs.ServiceState
-	for _, svc := range d.opts.Services {
+	for _, svc := range d.currentServices() {
 		st := svc.State
 		st.Reals = append([]lvs.RealState(nil), st.Reals...)
 		for j, r := range svc.Reals {
@@ -321,7 +376,7 @@ func (d *Director) Status() []ServiceStatus {
 // checkReasons maps each failing real server to its checks' reasons.
 func (d *Director) checkReasons() map[netip.AddrPort]string {
 	out := map[netip.AddrPort]string{}
-	for _, svc := range d.opts.Services {
+	for _, svc := range d.currentServices() {
 		for _, r := range svc.Reals {
 			var why []string
 			for _, c := range r.Checks {

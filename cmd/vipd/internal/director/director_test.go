@@ -88,3 +88,43 @@ func TestFollowLatestStateWins(t *testing.T) {
 		}
 	})
 }
+
+// TestUpdateReconcilesByDifference: a reload that adds a real server adds
+// exactly that destination; the unchanged one is not touched and its check
+// keeps its state.
+func TestUpdateReconcilesByDifference(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := lvstest.New()
+		up := checks.NewTCPChecker(netip.MustParseAddrPort("127.0.0.1:1"))
+		svc := service("", "192.0.2.11:80")
+		svc.Reals[0].Checks = []plan.Check{{ID: "rs11", Checker: up, Params: checks.Params{Interval: time.Hour, InitialUp: true}}}
+		d := New(discard, lvs.NewReconciler(fake, lvs.Config{Logger: discard}), nil, Options{Services: []plan.Service{svc}})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- d.Run(ctx) }()
+		synctest.Wait()
+		before, _ := d.sched.State("rs11")
+		fake.ResetCalls()
+
+		svc2 := service("", "192.0.2.11:80", "192.0.2.12:80")
+		svc2.Reals[0].Checks = svc.Reals[0].Checks
+		if added, removed := d.Update([]plan.Service{svc2}); added != 0 || removed != 0 {
+			t.Errorf("Update changed %d/%d checks, want none", added, removed)
+		}
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		var ops []string
+		for _, c := range fake.Calls() {
+			ops = append(ops, c.Op+" "+c.Dest)
+		}
+		if len(ops) != 1 || ops[0] != "NewDestination 192.0.2.12:80" {
+			t.Errorf("kernel calls %q, want one NewDestination of 192.0.2.12:80", ops)
+		}
+		after, _ := d.sched.State("rs11")
+		if !after.Since.Equal(before.Since) {
+			t.Errorf("the unchanged check was restarted (since %v → %v)", before.Since, after.Since)
+		}
+		cancel()
+		<-done
+	})
+}

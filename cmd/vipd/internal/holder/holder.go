@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -78,8 +79,12 @@ type Holder struct {
 
 	want     chan bool     // latest desired mastership (cap 1, latest wins)
 	announce chan struct{} // re-announce request (cap 1)
+	changed  chan struct{} // SetVIPs changed the list (cap 1)
+	added    chan struct{} // to the current term: acquire toAdd (cap 1)
 
-	mu          sync.Mutex
+	mu          sync.Mutex // guards vips, toAdd, toRemove and the status
+	toAdd       []providers.VIP
+	toRemove    []providers.VIP
 	state       State
 	confirmedAt time.Time
 	lastErr     string
@@ -104,6 +109,8 @@ func New(log *slog.Logger, vips []providers.VIP, local, cloud providers.Provider
 		verifyEvery: 500 * time.Millisecond,
 		want:        make(chan bool, 1),
 		announce:    make(chan struct{}, 1),
+		changed:     make(chan struct{}, 1),
+		added:       make(chan struct{}, 1),
 		onConfirm:   o.OnConfirm,
 	}
 	if o.Backoff.Initial > 0 {
@@ -129,6 +136,39 @@ func (h *Holder) SetMaster(m bool) {
 	default:
 	}
 	h.want <- m
+}
+
+// currentVIPs returns the VIPs now configured.
+func (h *Holder) currentVIPs() []providers.VIP {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.vips
+}
+
+// SetVIPs replaces the VIPs (a live reload). It never blocks. While master,
+// the Holder acquires the added VIPs and releases the removed ones in place;
+// the others are not touched.
+func (h *Holder) SetVIPs(vips []providers.VIP) {
+	h.mu.Lock()
+	old := h.vips
+	h.vips = slices.Clone(vips)
+	for _, v := range vips {
+		if !slices.Contains(old, v) {
+			h.toAdd = append(h.toAdd, v)
+		}
+		h.toRemove = slices.DeleteFunc(h.toRemove, func(x providers.VIP) bool { return x == v })
+	}
+	for _, v := range old {
+		if !slices.Contains(vips, v) {
+			h.toRemove = append(h.toRemove, v)
+			h.toAdd = slices.DeleteFunc(h.toAdd, func(x providers.VIP) bool { return x == v })
+		}
+	}
+	h.mu.Unlock()
+	select {
+	case h.changed <- struct{}{}:
+	default:
+	}
 }
 
 // Reannounce asks for a fresh GARP/NA burst (after hearing another master).
@@ -184,6 +224,23 @@ func (h *Holder) Run(ctx context.Context) {
 		case <-ctx.Done():
 			stopMaster()
 			return
+		case <-h.changed:
+			h.mu.Lock()
+			remove := h.toRemove
+			h.toRemove = nil
+			if cur == nil {
+				h.toAdd = nil // acquired with the rest at the next term
+			}
+			h.mu.Unlock()
+			if cur != nil {
+				rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
+				h.releaseVIPs(rctx, remove)
+				rcancel()
+				select {
+				case h.added <- struct{}{}:
+				default:
+				}
+			}
 		case m := <-h.want:
 			switch {
 			case m && cur == nil:
@@ -203,7 +260,7 @@ func (h *Holder) Run(ctx context.Context) {
 // hold acquires the VIPs, waits for confirmation, then keeps them: drift
 // repair, periodic and on-demand re-announcement.
 func (h *Holder) hold(ctx context.Context) {
-	h.acquire(ctx)
+	h.acquire(ctx, h.currentVIPs())
 	var drift, refresh, delay <-chan time.Time
 	if h.cloud != nil && h.driftInterval > 0 {
 		t := time.NewTicker(h.driftInterval)
@@ -232,13 +289,23 @@ func (h *Holder) hold(ctx context.Context) {
 			h.reannounceLocal(ctx, "garp master delay")
 		case <-drift:
 			h.checkDrift(ctx)
+		case <-h.added:
+			h.mu.Lock()
+			add := h.toAdd
+			h.toAdd = nil
+			h.mu.Unlock()
+			if len(add) > 0 {
+				h.acquire(ctx, add)
+			}
 		}
 	}
 }
 
-func (h *Holder) acquire(ctx context.Context) {
+// acquire acquires vips (all of them at the start of a term, those added
+// by SetVIPs during one).
+func (h *Holder) acquire(ctx context.Context, vips []providers.VIP) {
 	start := time.Now()
-	if h.local != nil && !h.localAcquire(ctx) {
+	if h.local != nil && !h.localAcquire(ctx, vips) {
 		return
 	}
 	if h.cloud == nil {
@@ -247,12 +314,12 @@ func (h *Holder) acquire(ctx context.Context) {
 		return
 	}
 	h.set(Pending, nil)
-	for _, v := range h.vips {
+	for _, v := range vips {
 		if !h.waitFence(ctx, v) || !h.cloudAcquire(ctx, v) {
 			return
 		}
 	}
-	for _, v := range h.vips {
+	for _, v := range vips {
 		if !h.waitConfirmed(ctx, v) {
 			return
 		}
@@ -268,8 +335,8 @@ func (h *Holder) acquire(ctx context.Context) {
 // localAcquire puts every VIP on the local interface, retrying a failed one
 // with the backoff until it succeeds or the term ends (e.g. the interface
 // comes back, or a capability was missing). It reports whether all succeeded.
-func (h *Holder) localAcquire(ctx context.Context) bool {
-	for _, v := range h.vips {
+func (h *Holder) localAcquire(ctx context.Context, vips []providers.VIP) bool {
+	for _, v := range vips {
 		for attempt := 1; ; attempt++ {
 			err := h.local.Acquire(ctx, v)
 			if err == nil {
@@ -390,7 +457,7 @@ func (h *Holder) checkDrift(ctx context.Context) {
 	if !ok {
 		return
 	}
-	for _, v := range h.vips {
+	for _, v := range h.currentVIPs() {
 		cctx, cancel := context.WithTimeout(ctx, h.callTimeout)
 		own, err := ver.Verify(cctx, v)
 		cancel()
@@ -421,7 +488,7 @@ func (h *Holder) reannounceLocal(ctx context.Context, why string) {
 	if !ok {
 		return
 	}
-	for _, v := range h.vips {
+	for _, v := range h.currentVIPs() {
 		if err := a.Announce(ctx, v); err != nil && !errors.Is(err, context.Canceled) {
 			h.log.Warn("announce failed", "vip", v.Prefix, "reason", why, "err", err)
 		}
@@ -433,7 +500,13 @@ func (h *Holder) reannounceLocal(ctx context.Context, why string) {
 // is told too (for the modes where the next master takes over, that is a
 // no-op at the cloud).
 func (h *Holder) release(ctx context.Context) {
-	for _, v := range h.vips {
+	h.releaseVIPs(ctx, h.currentVIPs())
+	h.set(Released, nil)
+}
+
+// releaseVIPs gives vips up (see release).
+func (h *Holder) releaseVIPs(ctx context.Context, vips []providers.VIP) {
+	for _, v := range vips {
 		if h.cloud != nil {
 			if err := h.cloud.Release(ctx, v); err != nil {
 				h.log.Warn("release vip at provider failed", "provider", h.cloud.Name(), "vip", v.Prefix, "err", err)
@@ -447,7 +520,6 @@ func (h *Holder) release(ctx context.Context) {
 			}
 		}
 	}
-	h.set(Released, nil)
 }
 
 // Cleanup removes VIPs a previous run left behind (kill -9), before the
@@ -457,7 +529,7 @@ func (h *Holder) Cleanup(ctx context.Context) {
 	if !ok {
 		return
 	}
-	for _, v := range h.vips {
+	for _, v := range h.currentVIPs() {
 		if err := c.Cleanup(ctx, v); err != nil {
 			h.log.Warn("cleanup of stale vip failed", "vip", v.Prefix, "iface", v.Interface, "err", err)
 		}

@@ -205,3 +205,35 @@ func TestHolderRetriesLocalAcquireAndReportsError(t *testing.T) {
 		t.Fatalf("local acquire calls = %d, want 4", n)
 	}
 }
+
+func TestHolderSetVIPsWhileMasterAddsAndRemovesInPlace(t *testing.T) {
+	h, local, _, _ := newTestHolder(t, false)
+	h.SetMaster(true)
+	waitState(t, h, Confirmed)
+	second := providers.VIP{Prefix: netip.MustParsePrefix("192.0.2.101/32"), Interface: "eth0"}
+	h.SetVIPs([]providers.VIP{testVIP, second})
+	deadline := time.Now().Add(3 * time.Second)
+	for !local.Held(second) {
+		if time.Now().After(deadline) {
+			t.Fatal("added vip not acquired while master")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	h.SetVIPs([]providers.VIP{second})
+	for local.Held(testVIP) {
+		if time.Now().After(deadline) {
+			t.Fatal("removed vip still held")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	// The unchanged VIP was never released nor acquired again.
+	if n := len(local.Calls(providertest.OpRelease)); n != 1 {
+		t.Errorf("release calls = %d, want 1 (the removed vip only)", n)
+	}
+	if n := local.Count(providertest.OpAcquire); n != 2 {
+		t.Errorf("acquire calls = %d, want 2 (one per vip)", n)
+	}
+	if !local.Held(second) {
+		t.Error("the kept vip is no longer held")
+	}
+}

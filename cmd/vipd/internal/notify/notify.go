@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os/exec"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/vipd/vipd/cmd/vipd/internal/plan"
@@ -42,6 +43,7 @@ type Runner struct {
 	log     *slog.Logger
 	kind    Kind
 	name    string
+	mu      sync.Mutex // guards cmds
 	cmds    plan.Notify
 	Timeout time.Duration
 	queue   chan job
@@ -58,9 +60,23 @@ func New(log *slog.Logger, kind Kind, name string, cmds plan.Notify) *Runner {
 	return &Runner{log: log, kind: kind, name: name, cmds: cmds, Timeout: DefaultTimeout, queue: make(chan job, queueSize)}
 }
 
+// Set replaces the commands (a live reload); queued transitions run the
+// new ones.
+func (r *Runner) Set(cmds plan.Notify) {
+	r.mu.Lock()
+	r.cmds = cmds
+	r.mu.Unlock()
+}
+
+func (r *Runner) commands() plan.Notify {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cmds
+}
+
 // Transition queues the commands for a transition to state to.
 func (r *Runner) Transition(to vrrp.State, priority uint8) {
-	if r.cmds.Empty() {
+	if r.commands().Empty() {
 		return
 	}
 	r.enqueue(job{to: to, priority: priority})
@@ -105,13 +121,14 @@ func (r *Runner) exec(ctx context.Context, j job) {
 		r.run(ctx, "command", exec.Command("/bin/sh", "-c", j.cmd))
 		return
 	}
-	cmd, state := r.cmds.Command(j.to)
+	cmds := r.commands()
+	cmd, state := cmds.Command(j.to)
 	if cmd != "" {
 		r.run(ctx, state, exec.Command("/bin/sh", "-c", cmd))
 	}
-	if r.cmds.Generic != "" {
+	if cmds.Generic != "" {
 		// keepalived: <script> INSTANCE|GROUP <name> <STATE> <priority>
-		r.run(ctx, state, exec.Command("/bin/sh", "-c", r.cmds.Generic+` "$@"`, "sh",
+		r.run(ctx, state, exec.Command("/bin/sh", "-c", cmds.Generic+` "$@"`, "sh",
 			r.kind.String(), r.name, state, strconv.Itoa(int(j.priority))))
 	}
 }
