@@ -65,7 +65,7 @@ func trackEffect(weight int, up bool) (delta int, fault bool) {
 // tracked links, and passes each state to every instance that tracks it,
 // looked up when the state changes (a reload adds and removes instances).
 type tracking struct {
-	a      *agent
+	a          *agent
 	sched      *checks.Scheduler
 	linkCancel context.CancelFunc // stops the link watch
 
