@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/signal"
 	"slices"
 	"strings"
@@ -69,7 +70,45 @@ releases its VIPs and exits.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			log.Info("starting", "version", versionString(), "config", path, "instances", len(cfg.Instances))
-			if err := agent.Run(ctx, p, log, agent.DefaultHost()); err != nil && !errors.Is(err, context.Canceled) {
+			var ag *agent.Agent
+			// reload re-reads the file and the environment; an invalid
+			// configuration is logged problem by problem and the running
+			// one stays.
+			reload := func(ctx context.Context) (string, error) {
+				np, _, err := plan.Load(path, env, nil)
+				if err != nil {
+					var ve *configs.ValidationErrors
+					if errors.As(err, &ve) {
+						for _, p := range ve.Errs {
+							log.Error("reload: invalid configuration, keeping the running one", "err", p)
+						}
+					} else {
+						log.Error("reload: invalid configuration, keeping the running one", "err", err)
+					}
+					ag.InvalidReload()
+					return "", err
+				}
+				return ag.Reload(ctx, np)
+			}
+			ag = agent.New(p, log, agent.DefaultHost(), agent.Hooks{Reload: reload})
+			// SIGHUP reloads, as keepalived's; it never ends the process.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-hup:
+						log.Info("SIGHUP: reloading", "config", path)
+						if _, err := reload(ctx); err != nil && !errors.Is(err, context.Canceled) {
+							log.Error("reload failed", "err", err)
+						}
+					}
+				}
+			}()
+			if err := ag.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				return err
 			}
 			log.Info("stopped")

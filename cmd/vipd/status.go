@@ -26,17 +26,9 @@ func newStatusCmd(e *env) *cobra.Command {
 		Short: "Show the running agent's instances and LVS services",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if socket == "" {
-				// The configuration's global.status_socket (file and env).
-				path := config
-				if _, err := os.Stat(path); err != nil && path == defaultConfigPath {
-					path = ""
-				}
-				cfg, err := configs.Load(path, e.environ)
-				if err != nil {
-					return err
-				}
-				socket = cfg.Global.StatusSocket
+			socket, err := socketPath(e, config, socket)
+			if err != nil {
+				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
@@ -57,6 +49,22 @@ func newStatusCmd(e *env) *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the raw status as JSON")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "give up after this long")
 	return cmd
+}
+
+// socketPath is socket, else the configuration's global.status_socket
+// (file and environment; without the default file, the default socket).
+func socketPath(e *env, config, socket string) (string, error) {
+	if socket != "" {
+		return socket, nil
+	}
+	if _, err := os.Stat(config); err != nil && config == defaultConfigPath {
+		config = ""
+	}
+	cfg, err := configs.Load(config, e.environ)
+	if cfg == nil {
+		return "", err
+	}
+	return cfg.Global.StatusSocket, nil
 }
 
 // formatStatus writes the human status: a header, one row per instance, the

@@ -66,6 +66,7 @@ type agent struct {
 	// ready and stopping are called when every instance has started and
 	// when the agent begins to stop (systemd notify).
 	ready, stopping func()
+	reloadHook      func(ctx context.Context) (string, error)
 	// wireDrops counts, per address family, packets dropped before they
 	// could be matched to an instance (malformed, checksum, TTL, unknown VRID).
 	wireDrops map[int]*vrrp.Counters
@@ -111,11 +112,49 @@ func (in *instance) PeerMaster(p vrrp.PeerInfo) {
 	in.holder.Reannounce()
 }
 
-// Run runs the agent of plan p on host until ctx ends. On return every VIP
-// this node held has been released (master instances send a priority-0
-// advert first).
+// Agent is one vipd agent.
+type Agent struct{ a *agent }
+
+// Hooks are called as the agent's life goes on (systemd notify); nil ones
+// are skipped.
+type Hooks struct {
+	// Ready: every instance has started.
+	Ready func()
+	// Stopping: the agent begins to stop.
+	Stopping func()
+	// Reload serves `vipd reload` on the status socket: re-read the
+	// configuration and apply it (Agent.Reload); nil: not offered.
+	Reload func(ctx context.Context) (summary string, err error)
+}
+
+// New returns the agent of plan p on host.
+func New(p *plan.Plan, log *slog.Logger, host Host, hooks Hooks) *Agent {
+	a := newAgent(p, log, host)
+	if hooks.Ready != nil {
+		a.ready = hooks.Ready
+	}
+	if hooks.Stopping != nil {
+		a.stopping = hooks.Stopping
+	}
+	a.reloadHook = hooks.Reload
+	return &Agent{a}
+}
+
+// Run runs the agent until ctx ends. On return every VIP this node held
+// has been released (master instances send a priority-0 advert first).
+func (x *Agent) Run(ctx context.Context) error { return x.a.run(ctx) }
+
+// Reload applies p to the running agent with the least disruption and
+// returns a one-line summary; see ErrRestartNeeded.
+func (x *Agent) Reload(ctx context.Context, p *plan.Plan) (string, error) { return x.a.Reload(ctx, p) }
+
+// InvalidReload counts a reload refused because the new configuration is
+// invalid (the caller builds the plan).
+func (x *Agent) InvalidReload() { x.a.metrics.reloads.WithLabelValues("invalid").Inc() }
+
+// Run runs the agent of plan p on host until ctx ends (New + Agent.Run).
 func Run(ctx context.Context, p *plan.Plan, log *slog.Logger, host Host) error {
-	return newAgent(p, log, host).run(ctx)
+	return New(p, log, host, Hooks{}).Run(ctx)
 }
 
 func newAgent(p *plan.Plan, log *slog.Logger, host Host) *agent {
@@ -371,7 +410,7 @@ func (a *agent) runInstance(ctx context.Context, in *instance, conn vrrp.Conn, m
 func (a *agent) startServers(ctx context.Context, g *errgroup.Group) error {
 	sock := a.plan.Global.StatusSocket
 	ready := make(chan error, 1)
-	g.Go(func() error { return serveStatus(ctx, a.log, sock, a.status, ready) })
+	g.Go(func() error { return serveStatus(ctx, a.log, sock, a.status, a.reloadHook, ready) })
 	if err := <-ready; err != nil {
 		return err
 	}

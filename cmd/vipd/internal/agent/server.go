@@ -10,16 +10,26 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// serveStatus serves GET /status (JSON) on a unix socket until ctx ends.
-// A stale socket from a previous run is replaced; a live agent's is not.
-// ready receives nil once listening, or the error that prevented it.
-func serveStatus(ctx context.Context, log *slog.Logger, path string, status func() Status, ready chan<- error) error {
+// ReloadReply is the answer to POST /reload.
+type ReloadReply struct {
+	Summary string `json:"summary,omitempty"`
+	// Problems lists every problem of an invalid configuration, or why the
+	// reload could not be applied; empty on success.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// serveStatus serves GET /status (JSON) and, with reload, POST /reload on a
+// unix socket until ctx ends. A stale socket from a previous run is
+// replaced; a live agent's is not. ready receives nil once listening, or the
+// error that prevented it.
+func serveStatus(ctx context.Context, log *slog.Logger, path string, status func() Status, reload func(context.Context) (string, error), ready chan<- error) error {
 	l, err := listenStatus(path)
 	ready <- err
 	if err != nil || l == nil {
@@ -30,6 +40,18 @@ func serveStatus(ctx context.Context, log *slog.Logger, path string, status func
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(status())
 	})
+	if reload != nil {
+		mux.HandleFunc("POST /reload", func(w http.ResponseWriter, r *http.Request) {
+			sum, err := reload(r.Context())
+			rep := ReloadReply{Summary: sum}
+			w.Header().Set("Content-Type", "application/json")
+			if err != nil {
+				rep.Problems = problems(err)
+				w.WriteHeader(http.StatusUnprocessableEntity)
+			}
+			_ = json.NewEncoder(w).Encode(rep)
+		})
+	}
 	return serveHTTP(ctx, log, l, mux, func() { _ = os.Remove(path) })
 }
 
@@ -88,4 +110,15 @@ func serveHTTP(ctx context.Context, log *slog.Logger, l net.Listener, h http.Han
 		log.Error("http server failed", "addr", l.Addr().String(), "err", err)
 		return err
 	}
+}
+
+// problems splits an error into its lines (a configuration's problems).
+func problems(err error) []string {
+	var out []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
