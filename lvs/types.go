@@ -504,30 +504,3 @@ func ExpandGroup(vs ServiceState, members []GroupMember) []ServiceState {
 	}
 	return out
 }
-
-// Health reports whether a real server of a service passes its checks: the
-// small interface through which lvs consumes check results (the agent
-// adapts checks/ to it).
-type Health interface {
-	Healthy(svc ServiceKey, real netip.AddrPort) bool
-}
-
-// HealthFunc adapts a function to Health.
-type HealthFunc func(svc ServiceKey, real netip.AddrPort) bool
-
-// Healthy calls f.
-func (f HealthFunc) Healthy(svc ServiceKey, real netip.AddrPort) bool { return f(svc, real) }
-
-// WithHealth returns copies of states whose real servers' Healthy comes
-// from h.
-func WithHealth(states []ServiceState, h Health) []ServiceState {
-	out := make([]ServiceState, len(states))
-	for i, st := range states {
-		st.Reals = append([]RealState(nil), st.Reals...)
-		for j := range st.Reals {
-			st.Reals[j].Healthy = h.Healthy(st.Key(), st.Reals[j].Address)
-		}
-		out[i] = st
-	}
-	return out
-}

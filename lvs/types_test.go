@@ -159,19 +159,3 @@ func TestNetmaskEncoding(t *testing.T) {
 	}
 }
 
-func TestWithHealth(t *testing.T) {
-	st := ServiceState{Service: Service{Address: netip.MustParseAddrPort("192.0.2.100:80")}, Reals: []RealState{
-		{Real: Real{Address: netip.MustParseAddrPort("192.0.2.11:80")}},
-		{Real: Real{Address: netip.MustParseAddrPort("192.0.2.12:80")}, Healthy: true},
-	}}
-	down := netip.MustParseAddrPort("192.0.2.12:80")
-	got := WithHealth([]ServiceState{st}, HealthFunc(func(k ServiceKey, a netip.AddrPort) bool {
-		return k.String() == "TCP 192.0.2.100:80" && a != down
-	}))
-	if !got[0].Reals[0].Healthy || got[0].Reals[1].Healthy {
-		t.Errorf("WithHealth = %+v, want 192.0.2.11 healthy and 192.0.2.12 not", got[0].Reals)
-	}
-	if st.Reals[0].Healthy || !st.Reals[1].Healthy {
-		t.Error("WithHealth changed its input")
-	}
-}

@@ -349,12 +349,8 @@ func (h *Holder) localAcquire(ctx context.Context, vips []providers.VIP) bool {
 				h.log.Error("acquire vip failed, retrying", "provider", h.local.Name(), "vip", v.Prefix, "iface", v.Interface, "err", err)
 			}
 			h.set(Error, fmt.Errorf("%s: %w", v.Prefix, err))
-			t := time.NewTimer(h.backoff.Delay(attempt, rand.Float64))
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !providers.Sleep(ctx, h.backoff.Delay(attempt, rand.Float64)) {
 				return false
-			case <-t.C:
 			}
 		}
 	}
@@ -385,12 +381,8 @@ func (h *Holder) waitFence(ctx context.Context, v providers.VIP) bool {
 			h.set(Fenced, nil)
 			logged = true
 		}
-		t := time.NewTimer(h.verifyEvery)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !providers.Sleep(ctx, h.verifyEvery) {
 			return false
-		case <-t.C:
 		}
 	}
 	h.set(Pending, nil)
@@ -440,12 +432,8 @@ func (h *Holder) waitConfirmed(ctx context.Context, v providers.VIP) bool {
 		if attempt == 1 || attempt%20 == 0 {
 			log.Info("vip pending at provider", "owner", own.Owner, "detail", own.Detail)
 		}
-		t := time.NewTimer(h.verifyEvery)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !providers.Sleep(ctx, h.verifyEvery) {
 			return false
-		case <-t.C:
 		}
 	}
 }
