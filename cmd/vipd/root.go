@@ -55,6 +55,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newRunCmd(e),
 		newCheckCmd(e),
 		newStatusCmd(e),
+		newCleanupCmd(e),
 		newMigrateCmd(e),
 		newGenhashCmd(e),
 		newVersionCmd(e),
