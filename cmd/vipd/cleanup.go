@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,9 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vipd/vipd/configs"
+	"github.com/vipd/vipd/cmd/vipd/internal/plan"
 	"github.com/vipd/vipd/lvs"
-	"github.com/vipd/vipd/providers"
 	"github.com/vipd/vipd/providers/netlink"
 )
 
@@ -42,25 +40,25 @@ The systemd unit runs it as ExecStopPost=, so no stale VIP stays behind
 after any exit.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := configs.Load(path, e.environ)
+			p, cfg, err := plan.Load(path, e.environ, nil)
 			if err != nil {
-				return err
-			}
-			if err := cfg.Validate(nil); err != nil {
+				if cfg == nil {
+					return err
+				}
 				return fmt.Errorf("invalid configuration %s:\n%w", path, err)
 			}
-			if why, running := vipdRunning(cfg.Global.StatusSocket, path, "/proc", os.Getpid()); running {
+			if why, running := vipdRunning(p.Global.StatusSocket, path, "/proc", os.Getpid()); running {
 				return fmt.Errorf("cleanup: refusing: vipd is running for %s (%s); stop it first", orDash(path), why)
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 			var errs []error
-			if err := cleanupVIPs(ctx, cfg, log); err != nil {
+			if err := cleanupVIPs(ctx, p, log); err != nil {
 				errs = append(errs, err)
 			}
-			if len(cfg.VirtualServers) > 0 && !keepLVS {
-				if err := cleanupLVS(ctx, cfg, log); err != nil {
+			if len(p.Services) > 0 && !keepLVS {
+				if err := cleanupLVS(ctx, p, log); err != nil {
 					errs = append(errs, err)
 				}
 			}
@@ -179,19 +177,18 @@ func runConfig(args []string) (string, bool) {
 	return path, isRun
 }
 
-// cleanupVIPs removes every VIP of the configuration that the agent would
-// have put on an interface (netlink, or a cloud provider without
-// no_local_address).
-func cleanupVIPs(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
+// cleanupVIPs removes every VIP of the plan that the agent puts on an
+// interface (netlink, or a cloud provider without no_local_address).
+func cleanupVIPs(ctx context.Context, p *plan.Plan, log *slog.Logger) error {
 	nl := netlink.New(netlink.Options{}, log)
 	defer nl.Close()
 	var errs []error
-	for _, in := range cfg.Instances {
-		if in.Provider.Type != "" && in.Provider.Type != configs.ProviderNetlink && in.Provider.NoLocalAddress {
+	for _, in := range p.Instances {
+		if in.Provider.Local == nil {
 			continue
 		}
 		for _, v := range in.VIPs {
-			if err := nl.Cleanup(ctx, providers.VIP{Prefix: v, Interface: in.Interface}); err != nil {
+			if err := nl.Cleanup(ctx, v); err != nil {
 				errs = append(errs, fmt.Errorf("instance %s: %w", in.Name, err))
 			}
 		}
@@ -199,67 +196,34 @@ func cleanupVIPs(ctx context.Context, cfg *configs.Config, log *slog.Logger) err
 	return errors.Join(errs...)
 }
 
-// cleanupLVS removes the IPVS services of the configuration's virtual
-// servers (and of their groups' members), nothing else. Without IPVS in
-// the kernel there is nothing to remove (and the module is not loaded for
-// it).
-func cleanupLVS(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
+// cleanupLVS removes the IPVS services of the plan's virtual servers (group
+// members expanded), nothing else. Without IPVS in the kernel there is
+// nothing to remove (and the module is not loaded for it).
+func cleanupLVS(ctx context.Context, p *plan.Plan, log *slog.Logger) error {
 	if _, err := os.Stat("/proc/net/ip_vs"); err != nil {
 		log.Info("ipvs not loaded, no services to remove")
 		return nil
-	}
-	keys, err := lvsKeys(cfg)
-	if err != nil {
-		return err
 	}
 	r, err := lvs.NewKernelReconciler("", lvs.Config{Logger: log})
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	return r.RemoveOwned(ctx, keys...)
+	return r.RemoveOwned(ctx, lvsKeys(p)...)
 }
 
-// lvsKeys returns the IPVS service keys of the configuration's virtual
-// servers, group members expanded, as the agent programs them.
-func lvsKeys(cfg *configs.Config) ([]lvs.ServiceKey, error) {
-	groups := map[string][]string{}
-	for _, g := range cfg.VirtualServerGroups {
-		groups[g.Name] = g.Members
-	}
+// lvsKeys returns the IPVS service keys of the plan's virtual servers, as
+// the agent programs them.
+func lvsKeys(p *plan.Plan) []lvs.ServiceKey {
 	var keys []lvs.ServiceKey
-	for _, vs := range cfg.VirtualServers {
-		proto, err := lvs.ParseProtocol(vs.Protocol)
-		if err != nil {
-			return nil, err
+	for _, s := range p.Services {
+		if len(s.Group) == 0 {
+			keys = append(keys, s.State.Key())
+			continue
 		}
-		fam := lvs.IPv4 // fwmark services take the family of their real servers
-		if len(vs.RealServers) > 0 && vs.RealServers[0].Address.Addr().Is6() {
-			fam = lvs.IPv6
-		}
-		switch {
-		case vs.FWMark != 0:
-			keys = append(keys, lvs.Service{FWMark: vs.FWMark, Family: fam}.Key())
-		case vs.Group != "":
-			for _, m := range groups[vs.Group] {
-				first, last, fwm, err := configs.ParseGroupMember(m)
-				if err != nil {
-					return nil, err
-				}
-				if fwm != 0 {
-					keys = append(keys, lvs.Service{FWMark: fwm, Family: fam}.Key())
-					continue
-				}
-				for a := first.Addr(); a.IsValid(); a = a.Next() {
-					keys = append(keys, lvs.Service{Address: netip.AddrPortFrom(a, first.Port()), Protocol: proto}.Key())
-					if a == last.Addr() {
-						break
-					}
-				}
-			}
-		default:
-			keys = append(keys, lvs.Service{Address: vs.Address, Protocol: proto}.Key())
+		for _, st := range lvs.ExpandGroup(s.State, s.Group) {
+			keys = append(keys, st.Key())
 		}
 	}
-	return keys, nil
+	return keys
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/vipd/vipd/configs"
+	"github.com/vipd/vipd/cmd/vipd/internal/plan"
 )
 
 func TestRunConfig(t *testing.T) {
@@ -130,21 +129,27 @@ instances:
 }
 
 func TestLVSKeys(t *testing.T) {
-	cfg := &configs.Config{
-		VirtualServerGroups: []configs.VirtualServerGroup{{Name: "G", Members: []string{"192.0.2.50-52:443", "fwmark 9"}}},
-		VirtualServers: []configs.VirtualServer{
-			{Address: mustAddrPort("192.0.2.100:80")},
-			{Address: mustAddrPort("[2001:db8::100]:53"), Protocol: "UDP"},
-			{FWMark: 3, RealServers: []configs.RealServer{{Address: mustAddrPort("[2001:db8::11]:0")}}},
-			{Group: "G", Protocol: "TCP"},
-		},
-	}
-	keys, err := lvsKeys(cfg)
+	cfg := writeConfig(t, `
+virtual_server_groups:
+  - name: G
+    members: ["192.0.2.50-52:443", "fwmark 9"]
+virtual_servers:
+  - address: 192.0.2.100:80
+    real_servers: [{address: 192.0.2.11:80}]
+  - address: "[2001:db8::100]:53"
+    protocol: UDP
+    real_servers: [{address: "[2001:db8::11]:53"}]
+  - fwmark: 3
+    real_servers: [{address: "[2001:db8::11]:0"}]
+  - group: G
+    real_servers: [{address: 192.0.2.11:443}]
+`)
+	p, _, err := plan.Load(cfg, []string{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, k := range keys {
+	for _, k := range lvsKeys(p) {
 		got = append(got, k.String())
 	}
 	want := []string{"TCP 192.0.2.100:80", "UDP [2001:db8::100]:53", "FWM 3 IPv6",
@@ -153,5 +158,3 @@ func TestLVSKeys(t *testing.T) {
 		t.Errorf("lvsKeys (-want +got):\n%s", diff)
 	}
 }
-
-func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
