@@ -635,6 +635,9 @@ func (r *Router) onWake(ctx context.Context) {
 		case c.to == Master && r.state == Backup:
 			r.enterMaster(ctx, c.reason)
 		case c.to == Backup && r.state == Master:
+			// The group yields: tell this member's peers too, so a
+			// survivor re-announces this member's VIPs as well.
+			r.yield(ctx)
 			r.enterBackup(c.reason)
 		}
 	}
