@@ -59,7 +59,16 @@ func main() {
 	idle := flag.Duration("idle", 10*time.Second, "idle time for the memory/CPU figure")
 	flag.DurationVar(&settle, "settle", settle, "probe time before each event")
 	only := flag.String("only", "", "measure only this daemon (vipd or keepalived); no ratio")
+	events := flag.String("events", "", `comma-separated events to measure (default all), e.g. "split heal"`)
+	noIdle := flag.Bool("no-idle", false, "skip the idle memory/CPU figure")
 	flag.Parse()
+	evs := []event{kill9, sigterm, linkDown, splitHeal}
+	if *events != "" {
+		evs = nil
+		for _, e := range strings.Split(*events, ",") {
+			evs = append(evs, event(strings.TrimSpace(e)))
+		}
+	}
 	daemons := []daemon{vipdD, keepalivedD}
 	if *only != "" {
 		daemons = []daemon{daemon(*only)}
@@ -84,7 +93,7 @@ func main() {
 	fmt.Printf("failover gap: longest interval without a UDP answer from the VIP (probe every 1 ms), median of %d\n", *runs)
 	fmt.Printf("%-10s %-7s %14s %14s %8s\n", "event", "advert", "vipd", "keepalived", "ratio")
 	for _, adv := range []time.Duration{time.Second, 100 * time.Millisecond} {
-		for _, ev := range []event{kill9, sigterm, linkDown, splitHeal} {
+		for _, ev := range evs {
 			med := map[daemon]time.Duration{}
 			for _, d := range daemons {
 				var gaps []time.Duration
@@ -96,6 +105,9 @@ func main() {
 			fmt.Printf("%-10s %-7s %14s %14s %8.3f\n", ev, adv, round(med[vipdD]), round(med[keepalivedD]),
 				float64(med[vipdD])/float64(max(med[keepalivedD], time.Microsecond)))
 		}
+	}
+	if *noIdle {
+		return
 	}
 	fmt.Println()
 	fmt.Printf("idle with 10 instances for %v (one node, peers silent):\n", *idle)
