@@ -171,7 +171,8 @@ type Router struct {
 	vips     []netip.Addr // sorted, unmapped, to compare address lists
 
 	inbox     chan Packet
-	wake      chan struct{} // cap 1: tracks or group commands changed
+	wake      chan struct{}      // cap 1: tracks or group commands changed
+	ping      chan chan struct{} // Alive's probes, answered by the Run loop
 	running   atomic.Bool
 	queueFull atomic.Int64
 	group     atomic.Pointer[SyncGroup]
@@ -237,6 +238,7 @@ func NewRouter(cfg Config, conn Conn, hooks Hooks, counters *Counters, log *slog
 		vips:     sortedAddrs(cfg.VIPs),
 		inbox:    make(chan Packet, inboxSize),
 		wake:     make(chan struct{}, 1),
+		ping:     make(chan chan struct{}),
 		tracks:   make(map[string]TrackStatus),
 		state:    Initialize,
 		effPrio:  cfg.Priority,
@@ -362,7 +364,28 @@ func (r *Router) Run(ctx context.Context) error {
 			r.onTimer(ctx)
 		case <-r.wake:
 			r.onWake(ctx)
+		case ack := <-r.ping:
+			close(ack)
 		}
+	}
+}
+
+// Alive reports whether the Run loop answers a probe before ctx is done:
+// false before Run, after it returned (or while it stops), and while the
+// loop is stuck (say, a Hooks method blocks). The agent's systemd watchdog
+// sends keep-alives only while every router is alive.
+func (r *Router) Alive(ctx context.Context) bool {
+	ack := make(chan struct{})
+	select {
+	case r.ping <- ack:
+	case <-ctx.Done():
+		return false
+	}
+	select {
+	case <-ack:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 

@@ -1238,3 +1238,53 @@ func TestPreemptDelayAfterFirstLowerMaster(t *testing.T) {
 		})
 	}
 }
+
+// blockHooks blocks every Transition until release is closed: a wedged
+// consumer.
+type blockHooks struct {
+	vrrp.NopHooks
+	release chan struct{}
+}
+
+func (h *blockHooks) Transition(vrrp.Transition) { <-h.release }
+
+func TestAlive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		conn, err := h.net.NewConn(addrA, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hooks := &blockHooks{release: make(chan struct{})}
+		r, err := vrrp.NewRouter(cfg("a", addrA, 100, addrB), conn, hooks, nil, h.log, h.clk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alive := func() bool {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			return r.Alive(ctx)
+		}
+		if alive() {
+			t.Error("Alive before Run = true, want false")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { _ = r.Run(ctx); close(done) }()
+		// Run's first transition (Initialize → Backup) blocks in the hook.
+		synctest.Wait()
+		if alive() {
+			t.Error("Alive while a hook blocks the loop = true, want false")
+		}
+		close(hooks.release)
+		synctest.Wait()
+		if !alive() {
+			t.Error("Alive while running = false, want true")
+		}
+		cancel()
+		<-done
+		if alive() {
+			t.Error("Alive after Run returned = true, want false")
+		}
+	})
+}
