@@ -12,10 +12,14 @@
 //     (family+protocol+VIP+port, or family+fwmark) is in the desired state
 //     it is given, plus those it programmed earlier in this process (a
 //     service dropped from the config on reload is deleted). It never
-//     modifies or deletes any other kernel service, and Flush (lvs_flush)
-//     removes only owned ones. Within an owned service it owns every
-//     destination. A service removed from the config while vipd was not
-//     running is therefore left in the kernel.
+//     modifies or deletes any other kernel service: RemoveOwned (and Flush,
+//     its alias; vipd's default on stop, and `vipd cleanup`, which passes
+//     the configuration's keys) removes only owned ones. The one exception
+//     is FlushAll, keepalived's lvs_flush (at start) and lvs_flush_onstop,
+//     which the operator asks for explicitly: it empties the whole table.
+//     Within an owned service vipd owns every destination. A service
+//     removed from the config while vipd was not running is therefore left
+//     in the kernel.
 //   - Minimal diff: a parameter change is applied with UpdateService or
 //     UpdateDestination, never delete+add, so live connections survive.
 //     Reconcile diffs against a cached copy of the kernel table, so a change

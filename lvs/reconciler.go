@@ -215,15 +215,26 @@ func (r *Reconciler) Resync(ctx context.Context) error {
 	return err
 }
 
-// Flush deletes every service vipd owns (lvs_flush on stop) and nothing
-// else. Services of the last desired state that exist in the kernel are
-// owned even if this process never programmed them.
-func (r *Reconciler) Flush(ctx context.Context) error {
+// Flush is RemoveOwned without extra keys: it deletes every service vipd
+// owns and nothing else.
+func (r *Reconciler) Flush(ctx context.Context) error { return r.RemoveOwned(ctx) }
+
+// RemoveOwned deletes every service vipd owns, with its real servers, and
+// nothing else: what this Reconciler programmed or adopted, the services of
+// the last desired state that exist in the kernel, and those with the
+// given keys (for `vipd cleanup`, which knows the configuration but not
+// what a crashed process programmed). This is keepalived's behaviour on
+// stop, and vipd's default.
+func (r *Reconciler) RemoveOwned(ctx context.Context, keys ...ServiceKey) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.table == nil {
-		if err := r.refreshLocked(r.desiredKeys()); err != nil {
-			return fmt.Errorf("lvs: flush: %w", err)
+	if r.table == nil || len(keys) > 0 {
+		want := r.desiredKeys()
+		for _, k := range keys {
+			want[k] = true
+		}
+		if err := r.refreshLocked(want); err != nil {
+			return fmt.Errorf("lvs: remove owned: %w", err)
 		}
 	}
 	var errs []error
@@ -241,9 +252,42 @@ func (r *Reconciler) Flush(ctx context.Context) error {
 	}
 	if len(errs) > 0 {
 		r.table = nil
-		return fmt.Errorf("lvs: flush: %w", errors.Join(errs...))
+		return fmt.Errorf("lvs: remove owned: %w", errors.Join(errs...))
 	}
-	r.log.Info("lvs flushed")
+	r.log.Info("lvs owned services removed")
+	return nil
+}
+
+// FlushAll deletes every virtual service in the kernel table, vipd's or
+// not, as keepalived's lvs_flush does at start (and lvs_flush_onstop at
+// stop): one kernel read, then one delete per service. Afterwards nothing
+// is owned; the next Reconcile re-reads the kernel and programs the
+// desired state from scratch.
+func (r *Reconciler) FlushAll(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.table = nil // whatever happens, re-read the kernel next time
+	svcs, err := r.getServices()
+	if err != nil {
+		return fmt.Errorf("lvs: flush all: %w", err)
+	}
+	var errs []error
+	for _, s := range svcs {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		k, _, _ := fromIPVS(s)
+		if err := r.call("delete service", k, netip.AddrPort{}, func() error { return r.h.DelService(s) }, &r.m.delService); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		delete(r.owned, k)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("lvs: flush all: %w", errors.Join(errs...))
+	}
+	r.log.Info("lvs table flushed", "services", len(svcs))
 	return nil
 }
 

@@ -27,6 +27,12 @@ func (*Reconciler) SetActive(context.Context, string, bool) error { return ErrUn
 // Resync returns ErrUnsupported.
 func (*Reconciler) Resync(context.Context) error { return ErrUnsupported }
 
+// RemoveOwned is not supported outside Linux.
+func (*Reconciler) RemoveOwned(context.Context, ...ServiceKey) error { return ErrUnsupported }
+
+// FlushAll is not supported outside Linux.
+func (*Reconciler) FlushAll(context.Context) error { return ErrUnsupported }
+
 // Flush returns ErrUnsupported.
 func (*Reconciler) Flush(context.Context) error { return ErrUnsupported }
 

@@ -162,6 +162,20 @@ func reconcileCases() []tableCase {
 				return h.NewService(toIPVS(vip1Key(), Service{Address: vip1, Scheduler: "rr"}.params()))
 			}, op: func(ctx context.Context, r *Reconciler) error { return r.Flush(ctx) },
 				wantCalls: CallCounts{GetServices: 1}, wantTable: append([]string{"TCP 192.0.2.100:80 rr"}, foreignTable...)},
+			{name: "after restart, remove owned with the config's keys (vipd cleanup)", restart: true,
+				op:        func(ctx context.Context, r *Reconciler) error { return r.RemoveOwned(ctx, vip1Key(), vip2Key()) },
+				wantCalls: CallCounts{GetServices: 1, GetDests: 1, DelService: 1}, wantTable: foreignTable},
+		}},
+		{name: "flush all empties the table, foreign services too (lvs_flush)", steps: []step{
+			{name: "create beside a foreign service", behind: foreign, desired: []ServiceState{web(true), fwm},
+				wantCalls: CallCounts{GetServices: 1, NewService: 2, NewDest: 5},
+				wantTable: append(append(webTable(true), "FWM 3 wrr", "FWM 3 -> 192.0.2.21:0 DR w=2", "FWM 3 -> 192.0.2.22:0 DR w=3"), foreignTable...)},
+			{name: "flush all", op: func(ctx context.Context, r *Reconciler) error { return r.FlushAll(ctx) },
+				wantCalls: CallCounts{GetServices: 1, DelService: 3}},
+			{name: "reconcile programs from scratch", desired: []ServiceState{web(true)},
+				wantCalls: CallCounts{GetServices: 1, NewService: 1, NewDest: 3}, wantTable: webTable(true)},
+			{name: "remove owned", op: func(ctx context.Context, r *Reconciler) error { return r.RemoveOwned(ctx) },
+				wantCalls: CallCounts{DelService: 1}},
 		}},
 		{name: "sorry server while no real server is healthy", steps: []step{
 			{name: "all down at start", desired: []ServiceState{withSorry(svc(vip1, "rr", rs("192.0.2.11:80", 1, false), rs("192.0.2.12:80", 1, false)))},
@@ -227,6 +241,8 @@ func reconcileCases() []tableCase {
 }
 
 func vip1Key() ServiceKey { return Service{Address: vip1}.Key() }
+
+func vip2Key() ServiceKey { return Service{Address: vip2}.Key() }
 
 // dumpTable renders the whole kernel table, sorted.
 func dumpTable(t *testing.T, h ipvsHandle) []string {

@@ -18,5 +18,11 @@
 //   - On stop a master sends one priority-0 advert and keeps the VIPs until
 //     it hears the new master (or Master_Down_Interval passes), then reports
 //     Master → Initialize with reason "stop": the handover leaves no gap.
+//   - A master that yields to a better master, or with its sync group,
+//     first sends an advert at its own priority and one at priority 0; a
+//     master that hears either (any lower-priority or priority-0 advert)
+//     re-sends its advert at once and reports Hooks.PeerMaster, so the agent
+//     re-announces the VIPs: a healed split brain leaves no ARP/ND black
+//     hole.
 //   - All I/O is bounded by a context; Run returns only when it is done.
 package vrrp

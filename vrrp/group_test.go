@@ -76,6 +76,18 @@ func TestSyncGroupFollowsBackup(t *testing.T) {
 		if got := a.hooks[1].last().Reason; got != "sync group G: a-x left master" {
 			t.Errorf("y's reason = %q", got)
 		}
+		// Both members yield out loud (own priority, then 0), so a peer
+		// that is master of y after a split brain re-announces y's VIPs.
+		at := a.hooks[0].last().At
+		got := map[uint8][]uint8{}
+		for _, s := range a.conn.Sent() {
+			if s.At.Equal(at) {
+				got[s.Advert.VRID] = append(got[s.Advert.VRID], s.Advert.Priority)
+			}
+		}
+		if diff := cmp.Diff(map[uint8][]uint8{51: {200, 0}, 52: {200, 0}}, got); diff != "" {
+			t.Errorf("adverts at the yield by VRID (-want +got):\n%s", diff)
+		}
 	})
 }
 

@@ -54,13 +54,40 @@ type Transition struct {
 	Priority uint8
 }
 
+// PeerReason says why a Router called Hooks.PeerMaster.
+type PeerReason int
+
+// Reasons for PeerMaster.
+const (
+	// PeerLower: an advert from a router that thinks it is master but
+	// loses the election to us (lower priority, or equal priority and a
+	// smaller address): a dual master, e.g. while a partition heals.
+	PeerLower PeerReason = iota + 1
+	// PeerResigned: a priority-0 advert from another router, which just
+	// stopped or yielded to us (after a split brain the yielding side had
+	// announced the VIPs; RFC 5798 §6.4.3 answers with an advert at once).
+	PeerResigned
+)
+
+// String returns "lower_priority" or "resigned".
+func (r PeerReason) String() string {
+	switch r {
+	case PeerLower:
+		return "lower_priority"
+	case PeerResigned:
+		return "resigned"
+	}
+	return fmt.Sprintf("PeerReason(%d)", int(r))
+}
+
 // PeerInfo describes another master heard while we are master (a dual
 // master, e.g. after a partition heals).
 type PeerInfo struct {
 	Name     string // Config.Name of the instance that heard it
 	VRID     uint8
 	Addr     netip.Addr // the other master's source address
-	Priority uint8      // its advertised priority (≤ ours)
+	Priority uint8      // its advertised priority (≤ ours; 0 for PeerResigned)
+	Reason   PeerReason
 	At       time.Time
 }
 
@@ -75,9 +102,10 @@ type Hooks interface {
 	Transition(t Transition)
 	// PeerMaster is called while we are master when an advert arrives from
 	// a router that still thinks it is master but loses the election to us
-	// (lower priority, or equal priority and smaller address). We have
-	// already re-sent our advert; the agent should re-announce the VIPs
-	// (GARP/NA) since the peer may have announced them too.
+	// (PeerLower), or a priority-0 advert (PeerResigned: the other side
+	// stopped or yielded after a split brain). We have already re-sent our
+	// advert; the agent should re-announce the VIPs (GARP/NA) since the
+	// peer may have announced them too and neighbours may still point at it.
 	PeerMaster(p PeerInfo)
 }
 
@@ -143,7 +171,8 @@ type Router struct {
 	vips     []netip.Addr // sorted, unmapped, to compare address lists
 
 	inbox     chan Packet
-	wake      chan struct{} // cap 1: tracks or group commands changed
+	wake      chan struct{}      // cap 1: tracks or group commands changed
+	ping      chan chan struct{} // Alive's probes, answered by the Run loop
 	running   atomic.Bool
 	queueFull atomic.Int64
 	group     atomic.Pointer[SyncGroup]
@@ -209,6 +238,7 @@ func NewRouter(cfg Config, conn Conn, hooks Hooks, counters *Counters, log *slog
 		vips:     sortedAddrs(cfg.VIPs),
 		inbox:    make(chan Packet, inboxSize),
 		wake:     make(chan struct{}, 1),
+		ping:     make(chan chan struct{}),
 		tracks:   make(map[string]TrackStatus),
 		state:    Initialize,
 		effPrio:  cfg.Priority,
@@ -334,7 +364,28 @@ func (r *Router) Run(ctx context.Context) error {
 			r.onTimer(ctx)
 		case <-r.wake:
 			r.onWake(ctx)
+		case ack := <-r.ping:
+			close(ack)
 		}
+	}
+}
+
+// Alive reports whether the Run loop answers a probe before ctx is done:
+// false before Run, after it returned (or while it stops), and while the
+// loop is stuck (say, a Hooks method blocks). The agent's systemd watchdog
+// sends keep-alives only while every router is alive.
+func (r *Router) Alive(ctx context.Context) bool {
+	ack := make(chan struct{})
+	select {
+	case r.ping <- ack:
+	case <-ctx.Done():
+		return false
+	}
+	select {
+	case <-ack:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -522,9 +573,13 @@ func (r *Router) masterAdvert(ctx context.Context, p Packet) {
 	now := r.clk.Now()
 	switch {
 	case a.Priority == priorityStop:
-		// Another master resigns: assert ourselves at once.
+		// §6.4.3: another router resigns (it stopped, or yielded to us
+		// after a split brain): assert ourselves at once, and have the
+		// agent re-announce, since neighbours may still point at it.
 		r.sendAdvert(ctx, r.effPrio)
 		r.resetTimer(r.cfg.AdvertInterval)
+		r.log.Info("peer master", "peer", src, "reason", PeerResigned.String())
+		r.hooks.PeerMaster(PeerInfo{Name: r.cfg.Name, VRID: r.cfg.VRID, Addr: src, Priority: a.Priority, Reason: PeerResigned, At: now})
 	case r.wins(a.Priority, src):
 		r.setHigherMaster(now)
 		if r.cfg.Version == 3 && a.AdvertInterval > 0 {
@@ -535,15 +590,33 @@ func (r *Router) masterAdvert(ctx context.Context, p Packet) {
 		if a.Priority == r.effPrio {
 			reason = fmt.Sprintf("equal priority master %v with greater address", src)
 		}
+		r.yield(ctx)
 		r.enterBackup(reason)
 	default:
 		// Dual master: the other one loses. RFC 5798 discards the advert;
 		// we reassert at once so it backs off sooner, and tell the agent.
 		r.sendAdvert(ctx, r.effPrio)
 		r.resetTimer(r.cfg.AdvertInterval)
-		r.log.Info("peer master", "peer", src, "state", r.state.String())
-		r.hooks.PeerMaster(PeerInfo{Name: r.cfg.Name, VRID: r.cfg.VRID, Addr: src, Priority: a.Priority, At: now})
+		r.log.Info("peer master", "peer", src, "reason", PeerLower.String())
+		r.hooks.PeerMaster(PeerInfo{Name: r.cfg.Name, VRID: r.cfg.VRID, Addr: src, Priority: a.Priority, Reason: PeerLower, At: now})
 	}
+}
+
+// yield tells the master that wins against us that we were master too, so
+// it re-announces the VIPs at once: after a split brain heals, neighbours
+// still send to our MAC, and without this the winner, hearing nothing, would
+// leave them to their ARP/ND timeouts (seconds of black hole). It sends two
+// adverts while still master:
+//   - one at our priority, which loses: keepalived's master answers a
+//     lower-priority advert with an advert and a GARP burst
+//     (garp_lower_prio_repeat, on by default; vrrp_state_master_rx), as its
+//     higher_prio_send_advert option does when keepalived yields, and vipd
+//     reports it as PeerLower;
+//   - one at priority 0 (we resign), which any RFC 5798 master answers at
+//     once (§6.4.3) and vipd reports as PeerResigned.
+func (r *Router) yield(ctx context.Context) {
+	r.sendAdvert(ctx, r.effPrio)
+	r.sendAdvert(ctx, priorityStop)
 }
 
 // onWake applies track and sync group changes.
@@ -585,6 +658,9 @@ func (r *Router) onWake(ctx context.Context) {
 		case c.to == Master && r.state == Backup:
 			r.enterMaster(ctx, c.reason)
 		case c.to == Backup && r.state == Master:
+			// The group yields: tell this member's peers too, so a
+			// survivor re-announces this member's VIPs as well.
+			r.yield(ctx)
 			r.enterBackup(c.reason)
 		}
 	}

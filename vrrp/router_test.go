@@ -1036,9 +1036,120 @@ func TestInitialMasterYieldsToHigherPriority(t *testing.T) {
 			t.Errorf("a's states (-want +got):\n%s", diff)
 		}
 		h.wantStates("after a's first advert", map[string]string{"a": "BACKUP", "b": "MASTER"})
-		if got := b.hooks[0].peerMasters(); len(got) != 1 || got[0].Addr != addrA {
-			t.Errorf("b's PeerMaster calls = %+v, want one for %v", got, addrA)
+		// a's first advert (lower), then a's yield: its advert at its own
+		// priority and its priority-0 resignation.
+		want := []peerCall{{"192.0.2.1", 100, vrrp.PeerLower}, {"192.0.2.1", 100, vrrp.PeerLower}, {"192.0.2.1", 0, vrrp.PeerResigned}}
+		if diff := cmp.Diff(want, peerCalls(b)); diff != "" {
+			t.Errorf("b's PeerMaster calls (-want +got):\n%s", diff)
 		}
+	})
+}
+
+// peerCall is one PeerMaster call without its time.
+type peerCall struct {
+	Addr     string
+	Priority uint8
+	Reason   vrrp.PeerReason
+}
+
+func peerCalls(n *node) []peerCall {
+	var got []peerCall
+	for _, p := range n.hooks[0].peerMasters() {
+		got = append(got, peerCall{p.Addr.String(), p.Priority, p.Reason})
+	}
+	return got
+}
+
+// TestSplitBrainHealYieldAnnounces is the split-brain heal of issue 11: a
+// (200) and b (100) are both master while partitioned; the partition heals
+// just after b's advert, so a's advert reaches b first and b yields. b must
+// tell a at that instant (an advert at its own priority, which keepalived
+// answers with a GARP, and a priority-0 one, RFC 5798 §6.4.3) and a must
+// answer each at once and report them, so the agent re-announces the VIPs
+// before any client's ARP entry times out.
+func TestSplitBrainHealYieldAnnounces(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		a, b := h.electA(unicastPair(200, 100))
+		h.net.Partition([]netip.Addr{addrA}, []netip.Addr{addrB})
+		h.advance(6 * time.Second)
+		h.wantStates("partitioned", map[string]string{"a": "MASTER", "b": "MASTER"})
+		if got := a.hooks[0].peerMasters(); len(got) != 0 {
+			t.Fatalf("a's PeerMaster calls while partitioned = %+v, want none", got)
+		}
+		// Heal 1 ms after b's advert: a advertises next, within a second.
+		h.advanceTo(b.lastSent().At.Add(time.Second + time.Millisecond))
+		h.net.Heal()
+		aSent, bSent := len(a.conn.Sent()), len(b.conn.Sent())
+		h.advanceTo(a.lastSent().At.Add(time.Second))
+		h.wantStates("healed", map[string]string{"a": "MASTER", "b": "BACKUP"})
+		yieldAt := b.hooks[0].last().At
+		if got := b.hooks[0].last().Reason; got != "higher priority master 192.0.2.1 (priority 200)" {
+			t.Errorf("b's reason = %q", got)
+		}
+
+		type sent struct {
+			Priority uint8
+			At       time.Time
+		}
+		var bGot []sent
+		for _, s := range b.conn.Sent()[bSent:] {
+			bGot = append(bGot, sent{s.Advert.Priority, s.At})
+		}
+		if diff := cmp.Diff([]sent{{100, yieldAt}, {0, yieldAt}}, bGot); diff != "" {
+			t.Errorf("b's adverts after the heal (-want +got):\n%s", diff)
+		}
+		want := []peerCall{{"192.0.2.2", 100, vrrp.PeerLower}, {"192.0.2.2", 0, vrrp.PeerResigned}}
+		if diff := cmp.Diff(want, peerCalls(a)); diff != "" {
+			t.Errorf("a's PeerMaster calls (-want +got):\n%s", diff)
+		}
+		for _, p := range a.hooks[0].peerMasters() {
+			if !p.At.Equal(yieldAt) {
+				t.Errorf("a's PeerMaster %v at %v, want at b's yield %v", p.Reason, p.At, yieldAt)
+			}
+		}
+		// a's heal advert, then one answer to each of b's two adverts, all
+		// at the yield instant.
+		var aAt []time.Time
+		for _, s := range a.conn.Sent()[aSent:] {
+			if s.At.Equal(yieldAt) {
+				aAt = append(aAt, s.At)
+			}
+		}
+		if len(aAt) != 3 {
+			t.Errorf("a sent %d adverts at b's yield, want 3 (its own, and one answer to each of b's)", len(aAt))
+		}
+	})
+}
+
+// TestMasterAnswersPriorityZero: a master that hears a priority-0 advert
+// (another router resigns) answers at once (RFC 5798 §6.4.3) and reports
+// PeerResigned; a backup that hears one takes over after Skew_Time and
+// reports nothing.
+func TestMasterAnswersPriorityZero(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		a, b := h.electA(unicastPair(200, 100))
+		// A priority-0 advert from b's address (as if b had resigned).
+		before := len(a.conn.Sent())
+		at := h.clk.Now()
+		if err := b.conn.Send(context.Background(), 1, addrB, addrA, vrrp.Advert{Version: 3, VRID: 51, Priority: 0, AdvertInterval: time.Second, Addrs: []netip.Addr{vip}}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		sent := a.conn.Sent()[before:]
+		if len(sent) != 1 || !sent[0].At.Equal(at) || sent[0].Advert.Priority != 200 {
+			t.Errorf("a's answer = %+v, want one advert of priority 200 at %v", sent, at)
+		}
+		if diff := cmp.Diff([]peerCall{{"192.0.2.2", 0, vrrp.PeerResigned}}, peerCalls(a)); diff != "" {
+			t.Errorf("a's PeerMaster calls (-want +got):\n%s", diff)
+		}
+		if got := peerCalls(b); len(got) != 0 {
+			t.Errorf("b (backup) PeerMaster calls = %+v, want none", got)
+		}
+		h.wantStates("after the priority-0 advert", map[string]string{"a": "MASTER", "b": "BACKUP"})
 	})
 }
 
@@ -1126,4 +1237,54 @@ func TestPreemptDelayAfterFirstLowerMaster(t *testing.T) {
 			})
 		})
 	}
+}
+
+// blockHooks blocks every Transition until release is closed: a wedged
+// consumer.
+type blockHooks struct {
+	vrrp.NopHooks
+	release chan struct{}
+}
+
+func (h *blockHooks) Transition(vrrp.Transition) { <-h.release }
+
+func TestAlive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		conn, err := h.net.NewConn(addrA, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hooks := &blockHooks{release: make(chan struct{})}
+		r, err := vrrp.NewRouter(cfg("a", addrA, 100, addrB), conn, hooks, nil, h.log, h.clk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alive := func() bool {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			return r.Alive(ctx)
+		}
+		if alive() {
+			t.Error("Alive before Run = true, want false")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { _ = r.Run(ctx); close(done) }()
+		// Run's first transition (Initialize → Backup) blocks in the hook.
+		synctest.Wait()
+		if alive() {
+			t.Error("Alive while a hook blocks the loop = true, want false")
+		}
+		close(hooks.release)
+		synctest.Wait()
+		if !alive() {
+			t.Error("Alive while running = false, want true")
+		}
+		cancel()
+		<-done
+		if alive() {
+			t.Error("Alive after Run returned = true, want false")
+		}
+	})
 }

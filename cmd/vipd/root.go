@@ -56,6 +56,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newCheckCmd(e),
 		newStatusCmd(e),
 		newReloadCmd(e),
+		newCleanupCmd(e),
 		newMigrateCmd(e),
 		newGenhashCmd(e),
 		newVersionCmd(e),

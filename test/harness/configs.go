@@ -29,6 +29,9 @@ type Instance struct {
 	TrackInterval  time.Duration
 	TrackInterface bool   // track eth0: down → FAULT
 	Extra          string // raw YAML appended to the vipd instance (indented by 4)
+	// KeepalivedExtra is raw keepalived.conf lines appended to the
+	// vrrp_instance block (e.g. "higher_prio_send_advert").
+	KeepalivedExtra string
 }
 
 func (in Instance) iface() string {
@@ -156,6 +159,11 @@ func KeepalivedConfig(ns *NS, ins ...Instance) string {
 		}
 		if in.TrackScript != "" {
 			fmt.Fprintf(&b, "  track_script {\n    chk_%s\n  }\n", in.Name)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(in.KeepalivedExtra), "\n") {
+			if l != "" {
+				b.WriteString("  " + strings.TrimSpace(l) + "\n")
+			}
 		}
 		b.WriteString("}\n")
 	}

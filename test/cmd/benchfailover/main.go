@@ -3,7 +3,9 @@
 // one run: a client sends a UDP probe to the VIP every millisecond and the
 // longest gap between answers is reported after kill -9 of the master (with
 // its service: a node crash), SIGTERM of the master (its service stays up:
-// maintenance) and the master's link going down. It also reports vipd's and
+// maintenance), the master's link going down, and a split brain healing
+// (the master's bridge port detached for 6 s, multicast adverts, the gap
+// measured from the heal; see harness.SplitBrainHeal). It also reports vipd's and
 // keepalived's idle resident memory and CPU with 10 instances.
 //
 // Run as root: go run ./test/cmd/benchfailover [-runs 3] [-vipd bin/vipd]
@@ -47,6 +49,8 @@ const (
 	kill9    event = "kill -9"
 	sigterm  event = "SIGTERM"
 	linkDown event = "link down"
+	// splitHeal: the longest gap after a 6 s split brain heals.
+	splitHeal event = "split heal"
 )
 
 func main() {
@@ -55,7 +59,16 @@ func main() {
 	idle := flag.Duration("idle", 10*time.Second, "idle time for the memory/CPU figure")
 	flag.DurationVar(&settle, "settle", settle, "probe time before each event")
 	only := flag.String("only", "", "measure only this daemon (vipd or keepalived); no ratio")
+	events := flag.String("events", "", `comma-separated events to measure (default all), e.g. "split heal"`)
+	noIdle := flag.Bool("no-idle", false, "skip the idle memory/CPU figure")
 	flag.Parse()
+	evs := []event{kill9, sigterm, linkDown, splitHeal}
+	if *events != "" {
+		evs = nil
+		for _, e := range strings.Split(*events, ",") {
+			evs = append(evs, event(strings.TrimSpace(e)))
+		}
+	}
 	daemons := []daemon{vipdD, keepalivedD}
 	if *only != "" {
 		daemons = []daemon{daemon(*only)}
@@ -80,7 +93,7 @@ func main() {
 	fmt.Printf("failover gap: longest interval without a UDP answer from the VIP (probe every 1 ms), median of %d\n", *runs)
 	fmt.Printf("%-10s %-7s %14s %14s %8s\n", "event", "advert", "vipd", "keepalived", "ratio")
 	for _, adv := range []time.Duration{time.Second, 100 * time.Millisecond} {
-		for _, ev := range []event{kill9, sigterm, linkDown} {
+		for _, ev := range evs {
 			med := map[daemon]time.Duration{}
 			for _, d := range daemons {
 				var gaps []time.Duration
@@ -92,6 +105,9 @@ func main() {
 			fmt.Printf("%-10s %-7s %14s %14s %8.3f\n", ev, adv, round(med[vipdD]), round(med[keepalivedD]),
 				float64(med[vipdD])/float64(max(med[keepalivedD], time.Microsecond)))
 		}
+	}
+	if *noIdle {
+		return
 	}
 	fmt.Println()
 	fmt.Printf("idle with 10 instances for %v (one node, peers silent):\n", *idle)
@@ -129,8 +145,14 @@ func measure(bin string, d daemon, ev event, adv time.Duration) time.Duration {
 	n1, n2 := b.Node(1), b.Node(2)
 	echo1 := startEcho(s, n1)
 	startEcho(s, n2)
-	p1 := start(s, b, n1, bin, d, instance(b, n1, 150, adv, 51))
-	start(s, b, n2, bin, d, instance(b, n2, 100, adv, 51))
+	in1, in2 := instance(b, n1, 150, adv, 51), instance(b, n2, 100, adv, 51)
+	if ev == splitHeal {
+		// Multicast, so the heal can be timed right after n2's advert; n2
+		// advertises every second (see harness.SplitBrainHeal).
+		in1.Peers, in2.Peers, in2.AdvertInterval = nil, nil, time.Second
+	}
+	p1 := start(s, b, n1, bin, d, in1)
+	start(s, b, n2, bin, d, in2)
 	if _, err := b.WaitHolder(vip.Addr(), "n1", 10*time.Second); err != nil {
 		s.Fatalf("%s: election: %v\n%s", d, err, p1.Output())
 	}
@@ -142,6 +164,19 @@ func measure(bin string, d daemon, ev event, adv time.Duration) time.Duration {
 	time.Sleep(settle)
 	if pr.LastFrom() != "n1" {
 		s.Fatalf("%s: before the event the VIP answers from %q, want n1", d, pr.LastFrom())
+	}
+	if ev == splitHeal {
+		aw, err := b.Client.WatchAdverts()
+		if err != nil {
+			s.Fatalf("advert watch: %v", err)
+		}
+		defer aw.Stop()
+		h, err := b.SplitBrainHeal(pr, n1, n2, 6*time.Second, aw)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "warning: %s %s advert %v: %v (counted as 15s)\n", d, ev, adv, err)
+			return 15 * time.Second
+		}
+		return h.Gap.Length
 	}
 	t0 := time.Now()
 	switch ev {
