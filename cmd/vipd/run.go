@@ -71,10 +71,18 @@ releases its VIPs and exits.`,
 			defer stop()
 			log.Info("starting", "version", versionString(), "config", path, "instances", len(cfg.Instances))
 			var ag *agent.Agent
+			sd := newSDNotifier(log)
+			notify := func(f func() error) {
+				if err := f(); err != nil {
+					log.Warn("systemd notify failed", "err", err)
+				}
+			}
 			// reload re-reads the file and the environment; an invalid
 			// configuration is logged problem by problem and the running
 			// one stays.
 			reload := func(ctx context.Context) (string, error) {
+				notify(sd.Reloading)
+				defer notify(sd.Ready)
 				np, _, err := plan.Load(path, env, nil)
 				if err != nil {
 					var ve *configs.ValidationErrors
@@ -90,7 +98,16 @@ releases its VIPs and exits.`,
 				}
 				return ag.Reload(ctx, np)
 			}
-			ag = agent.New(p, log, agent.DefaultHost(), agent.Hooks{Reload: reload})
+			ag = agent.New(p, log, agent.DefaultHost(), agent.Hooks{
+				Reload:   reload,
+				Ready:    func() { notify(sd.Ready) },
+				Stopping: func() { notify(sd.Stopping) },
+			})
+			go func() {
+				if err := sd.Watchdog(ctx, ag.Alive); err != nil {
+					log.Warn("systemd watchdog", "err", err)
+				}
+			}()
 			// SIGHUP reloads, as keepalived's; it never ends the process.
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)

@@ -148,6 +148,29 @@ func (x *Agent) Run(ctx context.Context) error { return x.a.run(ctx) }
 // returns a one-line summary; see ErrRestartNeeded.
 func (x *Agent) Reload(ctx context.Context, p *plan.Plan) (string, error) { return x.a.Reload(ctx, p) }
 
+// Alive reports whether every running VRRP router answers within a second
+// (the systemd watchdog's liveness check). An instance waiting for its
+// interface counts as alive.
+func (x *Agent) Alive() bool {
+	a := x.a
+	a.mu.RLock()
+	ins := slices.Clone(a.instances)
+	a.mu.RUnlock()
+	for _, in := range ins {
+		r := in.currentRouter()
+		if r == nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		ok := r.Alive(ctx)
+		cancel()
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // InvalidReload counts a reload refused because the new configuration is
 // invalid (the caller builds the plan).
 func (x *Agent) InvalidReload() { x.a.metrics.reloads.WithLabelValues("invalid").Inc() }
