@@ -526,7 +526,7 @@ func (a *agent) buildDirector() error {
 			return fmt.Errorf("lvs sync daemon: %w", err)
 		}
 	}
-	d = director.New(log, rec, sd, director.Options{Services: p.Services, SyncDaemon: p.SyncDaemon, FlushOnStop: p.Global.LVSFlush})
+	d = director.New(log, rec, sd, director.Options{Services: p.Services, SyncDaemon: p.SyncDaemon, FlushAtStart: p.LVS.FlushAtStart, OnStop: p.LVS.OnStop})
 	linked := map[string]bool{}
 	if p.SyncDaemon != nil && p.SyncDaemon.Instance != "" {
 		linked[p.SyncDaemon.Instance] = true

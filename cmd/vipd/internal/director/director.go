@@ -30,9 +30,13 @@ type Options struct {
 	// Services are the plan's services (Update replaces them).
 	Services   []plan.Service
 	SyncDaemon *plan.SyncDaemon // nil: none
-	// FlushOnStop removes vipd's services when Run ends (lvs_flush).
-	FlushOnStop bool
+	// FlushAtStart empties the whole IPVS table before the first
+	// reconcile (keepalived lvs_flush).
+	FlushAtStart bool
+	// OnStop is what happens to the IPVS table when Run ends.
+	OnStop plan.LVSStop
 }
+
 
 // Director runs the LVS services of a plan.
 type Director struct {
@@ -235,6 +239,13 @@ func (d *Director) Run(ctx context.Context) error {
 	if d.syncD != nil {
 		d.switchSync(ctx, lvs.SyncBackup)
 	}
+	if d.opts.FlushAtStart {
+		if err := d.rec.FlushAll(ctx); err != nil {
+			d.log.Error("lvs flush at start failed", "err", err)
+		} else {
+			d.log.Info("ipvs table flushed at start (lvs_flush)")
+		}
+	}
 	d.apply(ctx)
 	resync := time.NewTicker(60 * time.Second)
 	defer resync.Stop()
@@ -294,12 +305,21 @@ func (d *Director) apply(ctx context.Context) {
 func (d *Director) stop() {
 	stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if d.opts.FlushOnStop {
-		if err := d.rec.Flush(stop); err != nil {
-			d.log.Error("lvs flush failed", "err", err)
+	switch d.opts.OnStop {
+	case plan.RemoveOwned:
+		if err := d.rec.RemoveOwned(stop); err != nil {
+			d.log.Error("removing vipd's ipvs services failed", "err", err)
 		} else {
-			d.log.Info("lvs services flushed")
+			d.log.Info("vipd's ipvs services removed")
 		}
+	case plan.FlushAll:
+		if err := d.rec.FlushAll(stop); err != nil {
+			d.log.Error("ipvs flush at stop failed", "err", err)
+		} else {
+			d.log.Info("ipvs table flushed at stop (lvs_flush_on_stop)")
+		}
+	case plan.Keep:
+		d.log.Info("ipvs services left in place (lvs_keep_on_stop)")
 	}
 	if d.syncD != nil {
 		for _, s := range []lvs.SyncState{lvs.SyncMaster, lvs.SyncBackup} {

@@ -32,6 +32,8 @@ type Plan struct {
 	Services []Service
 	// SyncDaemon is the IPVS connection sync daemon; nil without one.
 	SyncDaemon *SyncDaemon
+	// LVS is what happens to the IPVS table at start and stop.
+	LVS LVS
 	// Warnings are accepted oddities the agent logs at start (e.g. a track
 	// weight ignored in a sync group).
 	Warnings []string
@@ -191,6 +193,29 @@ type SyncDaemon struct {
 	Instance  string // the VRRP instance whose state decides master/backup
 	SyncID    uint8
 }
+
+// LVS is what happens to the IPVS table at start and stop.
+type LVS struct {
+	// FlushAtStart empties the whole table before the first reconcile
+	// (keepalived lvs_flush).
+	FlushAtStart bool
+	OnStop       LVSStop
+}
+
+// LVSStop is what happens to the IPVS table when vipd stops.
+type LVSStop int
+
+// Stop actions.
+const (
+	// RemoveOwned removes the services vipd programmed, and nothing else:
+	// keepalived's behaviour on stop, and the default.
+	RemoveOwned LVSStop = iota
+	// Keep leaves the table as it is (lvs_keep_on_stop; keepalived -I), so
+	// connections survive an upgrade of vipd.
+	Keep
+	// FlushAll empties the whole table (keepalived lvs_flush_onstop).
+	FlushAll
+)
 
 // Service is one configured virtual server.
 type Service struct {
@@ -377,6 +402,7 @@ func (b *builder) build(cfg *configs.Config) *Plan {
 			Params: checks.Params{Interval: s.Interval, Timeout: s.Timeout, Rise: s.Rise, Fall: s.Fall, InitialUp: true}})
 	}
 	p.Services = b.services(cfg)
+	p.LVS = LVS{FlushAtStart: cfg.Global.LVSFlush}
 	if sd := cfg.Global.LVSSyncDaemon; sd.Interface != "" {
 		p.SyncDaemon = &SyncDaemon{Interface: sd.Interface, Instance: sd.Instance, SyncID: uint8(sd.SyncID)}
 	}
