@@ -131,5 +131,6 @@ func (w Writer) Do(ctx context.Context, action string, params []any, fn func(ctx
 		return nil
 	}
 	w.Log.Info("provider write", append([]any{"action", action}, params...)...)
+	countWrite(ctx)
 	return fn(ctx)
 }

@@ -65,6 +65,10 @@ type Options struct {
 	NoLocalAddress bool
 	// HTTPClient replaces the SDK's HTTP client (nil: SDK default).
 	HTTPClient *http.Client
+	// Confirm bounds how long secondary-ip Acquire polls for its
+	// asynchronous remap before the next attempt re-issues it (zero:
+	// providers.Confirm defaults).
+	Confirm providers.Confirm
 }
 
 // Validate reports the first configuration error.
