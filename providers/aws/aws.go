@@ -8,9 +8,12 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -106,6 +109,10 @@ type Provider struct {
 	privateIP  netip.Addr
 	w          providers.Writer
 	log        *slog.Logger
+	modes      providers.Modes
+
+	selfMu               sync.Mutex
+	selfVPC, selfPrimary string // our ENI's VPC and primary address, once read
 }
 
 var (
@@ -130,6 +137,10 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	if opts.HTTPClient != nil {
 		lo = append(lo, config.WithHTTPClient(opts.HTTPClient))
 	}
+	// The instance-role credentials come from IMDS too: same client, same
+	// rule (never through a proxy, IMDSv2 only).
+	md := metadataClient(opts.MetadataEndpoint)
+	lo = append(lo, config.WithEC2RoleCredentialOptions(func(o *ec2rolecreds.Options) { o.Client = md }))
 	cfg, err := config.LoadDefaultConfig(ctx, lo...)
 	if err != nil {
 		return nil, fmt.Errorf("aws: load config: %w", err)
@@ -138,12 +149,6 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 		opts.Region = cfg.Region // AWS_REGION, shared config
 	}
 	if opts.Region == "" || opts.InstanceID == "" || opts.ENIID == "" {
-		md := imds.NewFromConfig(cfg, func(o *imds.Options) {
-			o.EnableFallback = aws.FalseTernary // IMDSv2 only: never a tokenless GET
-			if opts.MetadataEndpoint != "" {
-				o.Endpoint = opts.MetadataEndpoint
-			}
-		})
 		id, err := discover(ctx, md, opts.Interface, identity{Region: opts.Region, InstanceID: opts.InstanceID, ENIID: opts.ENIID})
 		if err != nil {
 			return nil, err
@@ -181,7 +186,7 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 }
 
 func newProvider(api ec2API, opts Options, log *slog.Logger) *Provider {
-	return &Provider{
+	p := &Provider{
 		mode:       opts.Mode,
 		api:        api,
 		region:     opts.Region,
@@ -193,6 +198,31 @@ func newProvider(api ec2API, opts Options, log *slog.Logger) *Provider {
 		w:          providers.Writer{DryRun: opts.DryRun, Log: log},
 		log:        log,
 	}
+	p.modes = providers.Modes{
+		string(ModeSecondaryIP): opts.Confirm.Wrap("aws", "AssignPrivateIpAddresses", providers.Mode{Acquire: p.acquireSecondaryIP, Verify: p.verifySecondaryIP}),
+		string(ModeRouteTable):  {Acquire: p.acquireRoutes, Verify: p.verifyRoutes},
+		string(ModeEIP):         {Acquire: p.acquireEIP, Verify: p.verifyEIP},
+	}
+	return p
+}
+
+// metadataClient is the IMDS client of discovery and of the instance-role
+// credentials: IMDSv2 only (never a tokenless GET), and never through a
+// proxy. The SDK's default HTTP client honours HTTP_PROXY / HTTPS_PROXY,
+// so without this a host with a proxy in its environment and no NO_PROXY
+// entry for 169.254.169.254 would send its metadata (and credential)
+// requests to the proxy. The EC2 and STS clients keep the environment's
+// proxy: see deploy/README.md.
+func metadataClient(endpoint string) *imds.Client {
+	return imds.New(imds.Options{
+		Endpoint:       endpoint,
+		EnableFallback: aws.FalseTernary,
+		HTTPClient:     metadataHTTPClient(),
+	})
+}
+
+func metadataHTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) { t.Proxy = nil })
 }
 
 // Name implements providers.Provider.
@@ -204,44 +234,16 @@ func (p *Provider) Identity() (region, instanceID, eni string) {
 }
 
 // Acquire points the VIP at this instance's ENI, unless the cloud already
-// does (then it makes no write call). One call is one attempt.
+// does (then it makes no write call). One call is one attempt; in
+// secondary-ip mode an attempt that wrote also waits (bounded) for the
+// asynchronous remap to show.
 func (p *Provider) Acquire(ctx context.Context, vip providers.VIP) error {
-	ip, err := ipv4(vip)
-	if err != nil {
-		return err
-	}
-	switch p.mode {
-	case ModeSecondaryIP:
-		return p.acquireSecondaryIP(ctx, ip)
-	case ModeRouteTable:
-		return p.acquireRoutes(ctx, ip)
-	default:
-		return p.acquireEIP(ctx)
-	}
+	return p.modes.Acquire(ctx, "aws", string(p.mode), vip)
 }
 
 // Verify reads where the cloud points the VIP.
 func (p *Provider) Verify(ctx context.Context, vip providers.VIP) (providers.Ownership, error) {
-	ip, err := ipv4(vip)
-	if err != nil {
-		return providers.Ownership{}, err
-	}
-	switch p.mode {
-	case ModeSecondaryIP:
-		return p.verifySecondaryIP(ctx, ip)
-	case ModeRouteTable:
-		st, err := p.readRoutes(ctx, ip)
-		if err != nil {
-			return providers.Ownership{}, err
-		}
-		return st.ownership(p.eni), nil
-	default:
-		st, err := p.readEIP(ctx)
-		if err != nil {
-			return providers.Ownership{}, err
-		}
-		return st.ownership(p.eni, p.privateIP), nil
-	}
+	return p.modes.Verify(ctx, "aws", string(p.mode), vip)
 }
 
 // Release makes no API call: the node that becomes master takes the VIP over
@@ -251,12 +253,4 @@ func (p *Provider) Verify(ctx context.Context, vip providers.VIP) (providers.Own
 func (p *Provider) Release(_ context.Context, vip providers.VIP) error {
 	p.log.Info("release is a no-op at the cloud", "vip", vip.Prefix.String(), "reason", "the next master takes the vip over")
 	return nil
-}
-
-func ipv4(vip providers.VIP) (netip.Addr, error) {
-	a := vip.Prefix.Addr().Unmap()
-	if !a.Is4() {
-		return netip.Addr{}, fmt.Errorf("aws: vip %s: only IPv4 is supported", vip.Prefix)
-	}
-	return a, nil
 }

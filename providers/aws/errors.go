@@ -15,7 +15,13 @@ import (
 	"github.com/vipd/vipd/providers"
 )
 
-// Error codes that no retry can fix: credentials, permissions, account state.
+// The code tables below come from the EC2 API reference's error list
+// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html,
+// "Common client error codes", "Client error codes for specific actions",
+// "Server error codes") for the actions vipd calls. The SDK publishes no
+// typed errors for EC2 (every code arrives as a smithy.APIError).
+
+// authCodes: credentials, permissions, account state. No retry can fix them.
 var authCodes = map[string]bool{
 	"AuthFailure":                true,
 	"UnauthorizedOperation":      true,
@@ -25,18 +31,45 @@ var authCodes = map[string]bool{
 	"OptInRequired":              true,
 	"Blocked":                    true,
 	"AccessDenied":               true,
+	"PendingVerification":        true,
 }
 
-// Error codes that are races with the peer or transient in EC2: the next
-// attempt re-reads the state and does the right write.
+// transientCodes: server-side failures, throttling, and races with the
+// peer or with EC2's eventual consistency: the next attempt re-reads the
+// state and does the right write.
 var transientCodes = map[string]bool{
-	"InternalError":         true,
-	"ServiceUnavailable":    true,
-	"Unavailable":           true,
-	"RouteAlreadyExists":    true, // CreateRoute raced with another writer
-	"InvalidRoute.NotFound": true, // ReplaceRoute raced with a delete
-	"IncorrectState":        true,
+	"InternalError":         true, // server error
+	"InternalFailure":       true, // server error
+	"ServiceUnavailable":    true, // server error
+	"Unavailable":           true, // server error
+	"RequestLimitExceeded":  true, // throttled
 	"RequestExpired":        true, // clock skew or a slow call; re-signed next time
+	"IncorrectState":        true, // the resource is changing (a remap in progress)
+	"ConcurrentTagAccess":   true, // concurrent change of the same resource
+	"RouteAlreadyExists":    true, // CreateRoute raced with another writer: re-read, replace
+	"InvalidRoute.NotFound": true, // a route deleted under us: re-read, create
+}
+
+// finalCodes: the request itself is wrong for this account or config.
+var finalCodes = map[string]bool{
+	"InvalidParameterValue":               true,
+	"InvalidParameterCombination":         true,
+	"InvalidParameter":                    true,
+	"MissingParameter":                    true,
+	"UnknownParameter":                    true,
+	"InvalidAction":                       true,
+	"UnsupportedOperation":                true,
+	"InvalidNetworkInterfaceID.NotFound":  true,
+	"InvalidNetworkInterfaceID.Malformed": true,
+	"InvalidRouteTableID.NotFound":        true,
+	"InvalidRouteTableID.Malformed":       true,
+	"InvalidAllocationID.NotFound":        true,
+	"InvalidAddressID.NotFound":           true,
+	"PrivateIpAddressLimitExceeded":       true,
+	"InvalidIPAddress.InUse":              true,
+	"Resource.AlreadyAssociated":          true,
+	"RouteLimitExceeded":                  true,
+	"InvalidNextToken":                    true,
 }
 
 // callError converts an SDK error into the *providers.CallError the shared
@@ -67,6 +100,8 @@ func retryable(ce *providers.CallError, err error) bool {
 		return false
 	case transientCodes[ce.Code]:
 		return true
+	case finalCodes[ce.Code]:
+		return false
 	case errors.Is(err, context.DeadlineExceeded):
 		return true // this attempt's deadline, not the agent's
 	case retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary:
