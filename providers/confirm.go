@@ -25,8 +25,8 @@ type Confirm struct {
 	// Polls is how many Verify calls follow a write before giving up on
 	// this attempt (default 8).
 	Polls int
-	// Interval is the wait before each poll (default 500ms). The last poll
-	// happens no later than the call's deadline allows.
+	// Interval is the wait between two polls (default 500ms); the first
+	// poll follows the write at once. No poll outlives the call's deadline.
 	Interval time.Duration
 }
 
@@ -61,13 +61,15 @@ func (c Confirm) wait(ctx context.Context, provider, action string, vip VIP, ver
 	var last Ownership
 	var lastErr error
 	for i := 0; i < c.Polls; i++ {
-		t := time.NewTimer(c.Interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return &CallError{Provider: provider, Action: action, Code: "NotConfirmed", Retryable: true,
-				Err: fmt.Errorf("%s not confirmed after %d polls: %w (last: %s)", vip.Prefix, i, ctx.Err(), last.Detail)}
-		case <-t.C:
+		if i > 0 {
+			t := time.NewTimer(c.Interval)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return &CallError{Provider: provider, Action: action, Code: "NotConfirmed", Retryable: true,
+					Err: fmt.Errorf("%s not confirmed after %d polls: %w (last: %s)", vip.Prefix, i, ctx.Err(), last.Detail)}
+			case <-t.C:
+			}
 		}
 		own, err := verify(ctx, vip)
 		if err != nil {
