@@ -102,3 +102,7 @@ func countWrite(ctx context.Context) {
 		n.Add(1)
 	}
 }
+
+// MarkWrite counts one write on ctx's counter (see CountWrites), for a
+// write made outside a Writer.
+func MarkWrite(ctx context.Context) { countWrite(ctx) }
