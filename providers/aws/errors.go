@@ -28,6 +28,7 @@ var authCodes = map[string]bool{
 	"SignatureDoesNotMatch":      true,
 	"InvalidClientTokenId":       true,
 	"MissingAuthenticationToken": true,
+	"IncompleteSignature":        true,
 	"OptInRequired":              true,
 	"Blocked":                    true,
 	"AccessDenied":               true,
@@ -86,11 +87,33 @@ func callError(action string, err error) error {
 		ce.Code = ae.ErrorCode()
 	}
 	ce.Retryable = retryable(ce, err)
-	if authCodes[ce.Code] {
+	switch {
+	case credentialCodes[ce.Code]:
+		// The server's message may name the access key or echo what was
+		// signed: keep the code and request id, withhold the text.
+		ce.Err = withheld{err: err, msg: fmt.Sprintf("credentials rejected (server message withheld); check the access key, session token and clock, and that the IAM policy allows ec2:%s (see deploy/aws)", action)}
+	case authCodes[ce.Code]:
 		ce.Err = fmt.Errorf("check the credentials and that the IAM policy allows ec2:%s (see deploy/aws): %w", action, err)
 	}
 	return ce
 }
+
+// credentialCodes are the auth codes about the credential itself, whose
+// message is withheld.
+var credentialCodes = map[string]bool{
+	"AuthFailure": true, "SignatureDoesNotMatch": true, "InvalidClientTokenId": true,
+	"MissingAuthenticationToken": true, "IncompleteSignature": true,
+}
+
+// withheld is an error whose text replaces the original's; it unwraps to
+// the original so errors.Is/As still see the SDK error.
+type withheld struct {
+	err error
+	msg string
+}
+
+func (w withheld) Error() string { return w.msg }
+func (w withheld) Unwrap() error { return w.err }
 
 func retryable(ce *providers.CallError, err error) bool {
 	switch {

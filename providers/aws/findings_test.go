@@ -3,7 +3,9 @@ package aws
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,5 +158,32 @@ func TestMetadataClientHasNoProxy(t *testing.T) {
 	tr := metadataHTTPClient().GetTransport()
 	if tr.Proxy != nil {
 		t.Fatal("IMDS transport has a Proxy function, want none")
+	}
+}
+
+// A failing call is logged with code and request id, never with the key id
+// or the session token, even when the server's message names them.
+func TestFailedCallLogsNoCredential(t *testing.T) {
+	e := newEnv(t, "")
+	t.Setenv("AWS_SESSION_TOKEN", "vipd-session-token-123")
+	p := e.provider(t, Options{Mode: ModeRouteTable, RouteTableIDs: []string{"rtb-1"}})
+	e.ec2.FailNext("DescribeRouteTables", 1, awstest.ErrorResponse(401, "AuthFailure",
+		"AWS was not able to validate the provided access credentials: key "+awstest.AccessKeyID+" token vipd-session-token-123", "req-auth"))
+	var buf strings.Builder
+	b := providers.Backoff{Initial: time.Millisecond, Max: time.Millisecond, Multiplier: 1}
+	err := providers.Retry(ctxT(t), slog.New(slog.NewTextHandler(&buf, nil)), b, time.Second, "acquire", func(ctx context.Context) error { return p.Acquire(ctx, vip) })
+	if err == nil {
+		t.Fatal("Acquire succeeded, want AuthFailure")
+	}
+	out := buf.String() + err.Error()
+	for _, secret := range []string{awstest.AccessKeyID, "vipd-session-token-123"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log or error contains %q:\n%s", secret, out)
+		}
+	}
+	for _, want := range []string{"code=AuthFailure", "request_id=req-auth"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, buf.String())
+		}
 	}
 }
