@@ -76,6 +76,7 @@ type Provider struct {
 	vpc   *vpc.Client
 	ecs   *ecs.Client
 	md    providers.Metadata
+	cred  credentials.CredentialsProvider
 	write providers.Writer
 	modes providers.Modes
 
@@ -87,8 +88,9 @@ type Provider struct {
 }
 
 var (
-	_ providers.Provider = (*Provider)(nil)
-	_ providers.Verifier = (*Provider)(nil)
+	_ providers.Provider    = (*Provider)(nil)
+	_ providers.Verifier    = (*Provider)(nil)
+	_ providers.Preflighter = (*Provider)(nil)
 )
 
 // New builds the provider. Credentials come from the SDK's default chain:
@@ -164,7 +166,7 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	if ecsEndpoint != "" {
 		_, ec.Domain = providers.SplitEndpoint(ecsEndpoint)
 	}
-	p.vpc, p.ecs = vc, ec
+	p.vpc, p.ecs, p.cred = vc, ec, cred
 	if opts.Mode == ModeRouteEntry && len(opts.RouteTableIDs) > 1 {
 		log.Warn("route-entry uses only the first route table", "target", opts.RouteTableIDs[0], "reason", fmt.Sprintf("%d route_table_ids configured", len(opts.RouteTableIDs)))
 	}

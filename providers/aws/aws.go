@@ -111,13 +111,16 @@ type Provider struct {
 	log        *slog.Logger
 	modes      providers.Modes
 
+	creds aws.CredentialsProvider // for Preflight; nil in unit tests
+
 	selfMu               sync.Mutex
 	selfVPC, selfPrimary string // our ENI's VPC and primary address, once read
 }
 
 var (
-	_ providers.Provider = (*Provider)(nil)
-	_ providers.Verifier = (*Provider)(nil)
+	_ providers.Provider    = (*Provider)(nil)
+	_ providers.Verifier    = (*Provider)(nil)
+	_ providers.Preflighter = (*Provider)(nil)
 )
 
 // New loads credentials (SDK default chain, optional assume-role), discovers
@@ -178,6 +181,7 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	})
 	log = log.With("provider", "aws")
 	p := newProvider(client, opts, log)
+	p.creds = cfg.Credentials
 	log.Info("aws provider ready", "mode", string(opts.Mode), "region", opts.Region, "instance_id", opts.InstanceID, "eni", opts.ENIID, "dry_run", opts.DryRun, "no_local_address", opts.NoLocalAddress)
 	if opts.Mode == ModeSecondaryIP && opts.NoLocalAddress {
 		log.Warn("secondary-ip mode without a local address", "reason", "the host drops traffic to a vip that is not on its nic")

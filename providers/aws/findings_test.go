@@ -187,3 +187,29 @@ func TestFailedCallLogsNoCredential(t *testing.T) {
 		}
 	}
 }
+
+// In dry-run no mode writes, whatever the cloud state.
+func TestDryRunNoModeWrites(t *testing.T) {
+	for _, opts := range []Options{
+		{Mode: ModeSecondaryIP},
+		{Mode: ModeRouteTable, RouteTableIDs: []string{"rtb-1", "rtb-2"}},
+		{Mode: ModeEIP, AllocationID: "eipalloc-1"},
+	} {
+		t.Run(string(opts.Mode), func(t *testing.T) {
+			e := newEnv(t, "")
+			peer, _ := e.ec2.ENI(peerENI)
+			peer.Secondary = []string{"10.0.0.100"}
+			e.ec2.AddENI(peer)
+			e.ec2.AddRouteTable("rtb-1", awstest.Route{Destination: "10.0.0.100/32", Target: peerENI})
+			e.ec2.AddAddress(awstest.Address{AllocationID: "eipalloc-1", PublicIP: "203.0.113.10", AssociationID: "eipassoc-1", ENI: peerENI, PrivateIP: "10.0.0.11"})
+			opts.DryRun = true
+			p := e.provider(t, opts)
+			if err := p.Acquire(ctxT(t), vip); err != nil {
+				t.Fatalf("Acquire: %v", err)
+			}
+			if n := e.ec2.TotalWrites(); n != 0 {
+				t.Errorf("%d writes in dry-run, want 0 (%v)", n, e.ec2.Actions())
+			}
+		})
+	}
+}

@@ -111,8 +111,9 @@ type Provider struct {
 }
 
 var (
-	_ providers.Provider = (*Provider)(nil)
-	_ providers.Verifier = (*Provider)(nil)
+	_ providers.Provider    = (*Provider)(nil)
+	_ providers.Verifier    = (*Provider)(nil)
+	_ providers.Preflighter = (*Provider)(nil)
 )
 
 // New builds the provider. Credentials: TENCENTCLOUD_SECRET_ID /
