@@ -3,9 +3,16 @@ package aws
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"os"
+	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,5 +218,45 @@ func TestDryRunNoModeWrites(t *testing.T) {
 				t.Errorf("%d writes in dry-run, want 0 (%v)", n, e.ec2.Actions())
 			}
 		})
+	}
+}
+
+// TestIMDSBypassesProxyEnv runs New in a child process whose environment
+// names a proxy (Go reads the proxy environment once per process) and no
+// NO_PROXY: the metadata requests must not reach the proxy.
+func TestIMDSBypassesProxyEnv(t *testing.T) {
+	if os.Getenv("VIPD_IMDS_PROXY_CHILD") == "1" {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_, err := New(ctx, Options{Mode: ModeSecondaryIP, Endpoint: "http://127.0.0.1:1"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		fmt.Println("child New:", err) // fails: no IMDS answers; only the proxy's log matters
+		return
+	}
+	var mu sync.Mutex
+	var seen []string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.String())
+		mu.Unlock()
+		http.Error(w, "proxy", http.StatusBadGateway)
+	}))
+	defer proxy.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestIMDSBypassesProxyEnv$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "VIPD_IMDS_PROXY_CHILD=1",
+		"HTTP_PROXY="+proxy.URL, "HTTPS_PROXY="+proxy.URL, "http_proxy="+proxy.URL, "https_proxy="+proxy.URL,
+		"NO_PROXY=", "no_proxy=", "AWS_REGION=", "AWS_EC2_METADATA_DISABLED=",
+		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent",
+		"AWS_ACCESS_KEY_ID=AKIDCHILD", "AWS_SECRET_ACCESS_KEY=x")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "child New:") {
+		t.Fatalf("child did not run New:\n%s", out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 0 {
+		t.Errorf("the proxy received metadata requests %v, want none", seen)
 	}
 }
