@@ -125,3 +125,25 @@ func TestSignatureErrorLogsNoCredential(t *testing.T) {
 		}
 	}
 }
+
+// The holder lookup follows NextToken: a first page without the holder
+// (the API may return fewer items than MaxResults) is not the answer.
+func TestSecondaryIPHolderOnSecondPage(t *testing.T) {
+	p, srv, _ := setup(t, Options{Mode: ModeSecondaryIP, PeerENIID: peerENI}, func(f *fakeCloud) {
+		f.enis[peerENI] = []string{"192.0.2.100"}
+	})
+	if _, _, err := p.network(context.Background()); err != nil { // our ENI's VPC, kept
+		t.Fatal(err)
+	}
+	srv.FailNext("DescribeNetworkInterfaces", 1, jsonResp(200, map[string]any{
+		"RequestId": "REQ-PAGE1", "NextToken": "tok-0", "TotalCount": 1,
+		"NetworkInterfaceSets": map[string]any{"NetworkInterfaceSet": []any{}},
+	}))
+	own, err := p.Verify(context.Background(), testVIP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if own.Owner != peerENI {
+		t.Errorf("Verify = %+v, want owner %s (on the second page)", own, peerENI)
+	}
+}

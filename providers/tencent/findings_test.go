@@ -3,6 +3,7 @@ package tencent
 import (
 	"context"
 	"fmt"
+	vpc "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc/v20170312"
 	"log/slog"
 	"strings"
 	"testing"
@@ -146,5 +147,24 @@ func TestFailedCallLogsNoCredential(t *testing.T) {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, buf.String())
 		}
+	}
+}
+
+// describeENIPages follows Offset/Limit until TotalCount.
+func TestDescribeENIPages(t *testing.T) {
+	p, srv, _ := setup(t, Options{Mode: ModePrivateIP, ENIID: ourENI}, func(f *fakeCloud) {
+		for i := 0; i < 150; i++ {
+			f.enis[fmt.Sprintf("eni-p%03d", i)] = &fakeENI{instance: "ins-x", subnet: subnet, primaryIP: fmt.Sprintf("192.0.2.%d", i)}
+		}
+	})
+	enis, err := p.describeENIPages(ctxT(t), []*vpc.Filter{filter("vpc-id", "vpc-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(enis) != 152 {
+		t.Errorf("%d ENIs, want 152 (150 + ours + the peer's)", len(enis))
+	}
+	if n := srv.Count("DescribeNetworkInterfaces"); n != 2 {
+		t.Errorf("%d pages, want 2 (Limit 100)", n)
 	}
 }
