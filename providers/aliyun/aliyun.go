@@ -83,6 +83,7 @@ type Provider struct {
 	instanceID providers.Memo
 	eniID      providers.Memo
 	eniNet     providers.Memo // our ENI's "vpc/vswitch"
+	havipENI   providers.Memo // havip: our ENI id, or "-" when metadata has none
 
 	association providers.Memo // havip: our instance id once its association is checked (ensureAssociated)
 }

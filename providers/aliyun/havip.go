@@ -48,7 +48,17 @@ func (p *Provider) ours(ctx context.Context) (inst string, ids []string, err err
 		return "", nil, err
 	}
 	ids = []string{inst}
-	if eni, err := p.eni(ctx); err == nil {
+	// Looked up once: a node whose metadata has no ENI id is matched by
+	// instance only, without a metadata call per drift check.
+	eni, _ := p.havipENI.Get(ctx, func(ctx context.Context) (string, error) {
+		eni, err := p.eni(ctx)
+		if err != nil {
+			p.log.Info("havip: matching by instance only", "reason", err.Error())
+			return "-", nil
+		}
+		return eni, nil
+	})
+	if eni != "-" {
 		ids = append(ids, eni)
 	}
 	return inst, ids, nil
