@@ -173,6 +173,9 @@ type Provider struct {
 	AssumeRoleARN string   `yaml:"assume_role_arn"`
 	// STSEndpoint overrides the STS endpoint used for assume_role_arn (aws).
 	STSEndpoint string `yaml:"sts_endpoint"`
+	// ECSEndpoint overrides the ECS API endpoint (aliyun secondary-ip; the
+	// VPC API, havip and route-entry, uses Endpoint). Default: Endpoint.
+	ECSEndpoint string `yaml:"ecs_endpoint"`
 	// PrivateIP is the private address an EIP maps to (aws eip; default:
 	// the ENI's primary address).
 	PrivateIP         netip.Addr `yaml:"private_ip"`

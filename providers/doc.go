@@ -8,8 +8,11 @@
 // and jitter and the CallError it classifies by (retry.go), dry-run
 // (Writer), the context gate, metadata reads and transient-HTTP check for
 // SDKs without context (sdkgate.go), the mode table with its IPv4 check
-// (modes.go) and values looked up once (memo.go). Test helpers shared by the
-// cloud providers are in subpackage cloudtest.
+// (modes.go), values looked up once (memo.go), the bounded confirmation of
+// asynchronous writes (confirm.go: poll, then fail retryably so the next
+// attempt re-issues the write) and the read-only go-live check
+// (preflight.go: Preflighter, Verdict). Test helpers shared by the cloud
+// providers are in subpackage cloudtest.
 //
 // Invariants: Acquire and Release are idempotent and bounded by ctx; a
 // provider that finds the VIP already where it should be makes no write call.

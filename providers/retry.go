@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 )
 
@@ -131,5 +132,18 @@ func (w Writer) Do(ctx context.Context, action string, params []any, fn func(ctx
 		return nil
 	}
 	w.Log.Info("provider write", append([]any{"action", action}, params...)...)
+	countWrite(ctx)
 	return fn(ctx)
+}
+
+// Redact replaces every occurrence of each non-empty secret in s (access
+// key ids, session tokens, secrets) by "[redacted]". Providers apply it to
+// server messages before they reach an error or a log line.
+func Redact(s string, secrets ...string) string {
+	for _, x := range secrets {
+		if len(x) >= 4 {
+			s = strings.ReplaceAll(s, x, "[redacted]")
+		}
+	}
+	return s
 }

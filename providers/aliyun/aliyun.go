@@ -38,8 +38,10 @@ type Options struct {
 	RouteTableIDs     []string // route-entry: the first is used
 	PeerENIID         string   // secondary-ip: the peer's ENI (fallback holder)
 	ManageAssociation bool     // havip: AssociateHaVip when not associated
-	Endpoint          string   // API endpoint override for both vpc and ecs ("http://host:port" or host)
+	Endpoint          string   // VPC API endpoint override ("http://host:port" or host), and ECS's unless ECSEndpoint is set
+	ECSEndpoint       string   // ECS API endpoint override (secondary-ip), e.g. ecs-vpc.cn-hangzhou.aliyuncs.com
 	MetadataEndpoint  string   // default DefaultMetadataEndpoint
+	Confirm           providers.Confirm
 	DryRun            bool
 	NoLocalAddress    bool
 }
@@ -74,18 +76,22 @@ type Provider struct {
 	vpc   *vpc.Client
 	ecs   *ecs.Client
 	md    providers.Metadata
+	cred  credentials.CredentialsProvider
 	write providers.Writer
 	modes providers.Modes
 
 	instanceID providers.Memo
 	eniID      providers.Memo
+	eniNet     providers.Memo // our ENI's "vpc/vswitch"
+	havipENI   providers.Memo // havip: our ENI id, or "-" when metadata has none
 
 	association providers.Memo // havip: our instance id once its association is checked (ensureAssociated)
 }
 
 var (
-	_ providers.Provider = (*Provider)(nil)
-	_ providers.Verifier = (*Provider)(nil)
+	_ providers.Provider    = (*Provider)(nil)
+	_ providers.Verifier    = (*Provider)(nil)
+	_ providers.Preflighter = (*Provider)(nil)
 )
 
 // New builds the provider. Credentials come from the SDK's default chain:
@@ -118,9 +124,11 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	p.instanceID.Set(opts.InstanceID)
 	p.eniID.Set(opts.ENIID)
 	p.modes = providers.Modes{
-		ModeHaVip:       {Acquire: p.ensureAssociated, Verify: p.verifyHaVip},
-		ModeRouteEntry:  {Acquire: p.acquireRoute, Verify: p.verifyRoute},
-		ModeSecondaryIP: {Acquire: p.acquireSecondary, Verify: p.verifySecondary},
+		ModeHaVip: {Acquire: p.ensureAssociated, Verify: p.verifyHaVip},
+		// Route entries are Pending after a write, and secondary addresses
+		// move by two writes: confirm both before the attempt counts.
+		ModeRouteEntry:  opts.Confirm.Wrap("aliyun", "ModifyRouteEntry", providers.Mode{Acquire: p.acquireRoute, Verify: p.verifyRoute}),
+		ModeSecondaryIP: opts.Confirm.Wrap("aliyun", "AssignPrivateIpAddresses", providers.Mode{Acquire: p.acquireSecondary, Verify: p.verifySecondary}),
 	}
 	region := opts.Region
 	if region == "" {
@@ -135,31 +143,46 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	cfg.MaxRetryTime = 0
 	cfg.Scheme = "HTTPS"
 	cfg.Transport = p.gate
-	var host string
-	if opts.Endpoint != "" {
-		var scheme string
-		scheme, host = providers.SplitEndpoint(opts.Endpoint)
-		cfg.Scheme = strings.ToUpper(scheme)
-	}
 	// One credentials provider shared by both clients so the RAM role's STS
 	// token is fetched once and cached.
 	cred := credentials.NewDefaultCredentialsProvider()
-	vc, err := vpc.NewClientWithOptions(region, cfg, cred)
+	// Each client gets its own endpoint: VPC (havip, route-entry) and ECS
+	// (secondary-ip) are different services with different VPC-internal
+	// endpoints (vpc-vpc.<region>.aliyuncs.com, ecs-vpc.<region>.aliyuncs.com).
+	ecsEndpoint := opts.ECSEndpoint
+	if ecsEndpoint == "" {
+		ecsEndpoint = opts.Endpoint
+	}
+	vc, err := vpc.NewClientWithOptions(region, withEndpoint(cfg, opts.Endpoint), cred)
 	if err != nil {
 		return nil, fmt.Errorf("aliyun: vpc client: %w", err)
 	}
-	ec, err := ecs.NewClientWithOptions(region, cfg, cred)
+	ec, err := ecs.NewClientWithOptions(region, withEndpoint(cfg, ecsEndpoint), cred)
 	if err != nil {
 		return nil, fmt.Errorf("aliyun: ecs client: %w", err)
 	}
-	if host != "" {
-		vc.Domain, ec.Domain = host, host
+	if opts.Endpoint != "" {
+		_, vc.Domain = providers.SplitEndpoint(opts.Endpoint)
 	}
-	p.vpc, p.ecs = vc, ec
+	if ecsEndpoint != "" {
+		_, ec.Domain = providers.SplitEndpoint(ecsEndpoint)
+	}
+	p.vpc, p.ecs, p.cred = vc, ec, cred
 	if opts.Mode == ModeRouteEntry && len(opts.RouteTableIDs) > 1 {
 		log.Warn("route-entry uses only the first route table", "target", opts.RouteTableIDs[0], "reason", fmt.Sprintf("%d route_table_ids configured", len(opts.RouteTableIDs)))
 	}
 	return p, nil
+}
+
+// withEndpoint returns a copy of cfg with the scheme of endpoint ("" keeps
+// HTTPS).
+func withEndpoint(cfg *sdk.Config, endpoint string) *sdk.Config {
+	c := *cfg
+	if endpoint != "" {
+		scheme, _ := providers.SplitEndpoint(endpoint)
+		c.Scheme = strings.ToUpper(scheme)
+	}
+	return &c
 }
 
 // Name implements providers.Provider.
@@ -201,29 +224,32 @@ func callError(action string, status int, err error) error {
 		return ce
 	}
 	ce.Code, ce.RequestID, ce.HTTPCode = se.ErrorCode(), se.RequestId(), se.HttpStatus()
-	// The SDK's own message repeats code, request id and headers; keep it short.
-	ce.Err = errors.New(se.Message())
-	if m := se.Message(); m == "" || strings.HasPrefix(m, "{") {
-		ce.Err = fmt.Errorf("http status %d", se.HttpStatus())
+	// Only the server's message: the SDK's own text repeats code, request
+	// id and headers.
+	msg := se.Message()
+	switch {
+	case withholdMessage(ce.Code, msg):
+		// SignatureDoesNotMatch's message is the server's string to sign,
+		// which holds the AccessKeyId and the STS SecurityToken.
+		msg = "server message withheld (it may contain the signed request); check the AccessKey pair, the STS token and the clock"
+	case msg == "" || strings.HasPrefix(msg, "{"):
+		msg = fmt.Sprintf("http status %d", se.HttpStatus())
 	}
-	ce.Retryable = retryableCode(ce.Code) || se.HttpStatus() >= 500 || se.HttpStatus() == 429
+	ce.Err = errors.New(msg)
+	ce.Retryable = retryableCode(ce.Code) || (!finalCodes[ce.Code] && (se.HttpStatus() >= 500 || se.HttpStatus() == 429))
 	return ce
 }
 
-// retryableCode: throttling, service-side failures, and the codes that mean
-// "another operation on this resource is still running" (a route entry
-// still Pending, a previous unassign not settled yet).
-func retryableCode(code string) bool {
-	switch code {
-	case "ServiceUnavailable", "InternalError", "UnknownError",
-		"OperationConflict", "Operation.Conflict", "InvalidOperation.Conflict", "TaskConflict",
-		"LastTokenProcessing", "OperationFailed.LastTokenProcessing", "IncorrectVpcStatus":
+// withholdMessage: codes whose message may carry credentials, or any
+// message that quotes a string to sign.
+func withholdMessage(code, msg string) bool {
+	switch {
+	case code == "SignatureDoesNotMatch", code == "IncompleteSignature",
+		strings.HasPrefix(code, "InvalidAccessKeyId"), strings.HasPrefix(code, "InvalidSecurityToken"):
 		return true
 	}
-	return strings.HasPrefix(code, "Throttling") ||
-		strings.HasPrefix(code, "OperationConflict") ||
-		strings.HasPrefix(code, "IncorrectStatus") ||
-		strings.HasPrefix(code, "IncorrectRouteEntryStatus")
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "string to sign") || strings.Contains(m, "stringtosign") || strings.Contains(m, "accesskeyid")
 }
 
 // instance returns our instance id (config or metadata, kept).

@@ -54,6 +54,9 @@ func setup(t testing.TB, opts Options, prep func(*fakeCloud)) (*Provider, *cloud
 		opts.ENIID = ourENI
 	}
 	opts.Endpoint = srv.URL
+	if opts.Confirm == (providers.Confirm{}) {
+		opts.Confirm = providers.Confirm{Polls: 5, Interval: time.Millisecond}
+	}
 	p, err := New(context.Background(), opts, quiet())
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -185,8 +188,8 @@ func TestRequestsAreSignedRPC(t *testing.T) {
 		t.Fatalf("Acquire: %v", err)
 	}
 	reqs := srv.Requests()
-	if len(reqs) != 3 {
-		t.Fatalf("got %d requests (%v), want 3", len(reqs), srv.Actions())
+	if len(reqs) != 5 {
+		t.Fatalf("got %d requests (%v), want 5 (our ENI, holder, unassign, assign, confirm)", len(reqs), srv.Actions())
 	}
 	for _, r := range reqs {
 		for _, k := range []string{"Action", "Signature", "SignatureNonce", "Version", "Timestamp"} {
@@ -379,12 +382,20 @@ func TestIPv6Rejected(t *testing.T) {
 	cloudtest.CheckIPv6Rejected(t, p, srv)
 }
 
+// A route entry is Pending after a write: Verify says not here until it is
+// Available, and Acquire returns only once it is (providers.Confirm).
 func TestRoutePendingIsNotHere(t *testing.T) {
-	p, _, _ := setup(t, Options{Mode: ModeRouteEntry, RouteTableIDs: []string{table}}, func(f *fakeCloud) { f.routeStatus = "Pending" })
+	p, srv, f := setup(t, Options{Mode: ModeRouteEntry, RouteTableIDs: []string{table}}, func(f *fakeCloud) { f.routeStatus = "Pending" })
 	ctx := context.Background()
 	if err := p.Acquire(ctx, testVIP); err != nil {
 		t.Fatal(err)
 	}
+	if n := srv.Count("DescribeRouteEntryList"); n != 3 {
+		t.Errorf("%d DescribeRouteEntryList, want 3 (read, Pending, Available)", n)
+	}
+	f.mu.Lock()
+	f.routes["192.0.2.100/32"].status = "Pending"
+	f.mu.Unlock()
 	o, err := p.Verify(ctx, testVIP)
 	if err != nil || o.Here {
 		t.Fatalf("Verify while Pending = %+v, %v; want not here", o, err)
@@ -435,13 +446,24 @@ func TestTwoNodesTakeover(t *testing.T) {
 	}.Check(t)
 }
 
+// TestRetryableCode checks every code of the tables, plus the families.
 func TestRetryableCode(t *testing.T) {
+	for code := range transientCodes {
+		if !retryableCode(code) {
+			t.Errorf("retryableCode(%q) = false, want true", code)
+		}
+		if finalCodes[code] {
+			t.Errorf("%s is in both tables", code)
+		}
+	}
+	for code := range finalCodes {
+		if retryableCode(code) {
+			t.Errorf("retryableCode(%q) = true, want false", code)
+		}
+	}
 	for code, want := range map[string]bool{
-		"Throttling": true, "Throttling.User": true, "Throttling.Api": true, "ServiceUnavailable": true,
-		"OperationConflict": true, "InvalidOperation.Conflict": true, "IncorrectStatus.RouteTableStatus": true,
-		"IncorrectRouteEntryStatus": true, "LastTokenProcessing": true,
-		"InvalidAccessKeyId.NotFound": false, "SignatureDoesNotMatch": false, "Forbidden.RAM": false,
-		"InvalidParameter": false, "InvalidCidrBlock.Conflict": false, "InvalidHaVipId.NotFound": false, "": false,
+		"Throttling.Other": true, "IncorrectStatus.RouteTableStatus": true, "OperationConflict.X": true,
+		"SomethingNew": false, "": false,
 	} {
 		if got := retryableCode(code); got != want {
 			t.Errorf("retryableCode(%q) = %v, want %v", code, got, want)

@@ -8,9 +8,12 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -65,6 +68,10 @@ type Options struct {
 	NoLocalAddress bool
 	// HTTPClient replaces the SDK's HTTP client (nil: SDK default).
 	HTTPClient *http.Client
+	// Confirm bounds how long secondary-ip Acquire polls for its
+	// asynchronous remap before the next attempt re-issues it (zero:
+	// providers.Confirm defaults).
+	Confirm providers.Confirm
 }
 
 // Validate reports the first configuration error.
@@ -102,11 +109,18 @@ type Provider struct {
 	privateIP  netip.Addr
 	w          providers.Writer
 	log        *slog.Logger
+	modes      providers.Modes
+
+	creds aws.CredentialsProvider // for Preflight; nil in unit tests
+
+	selfMu               sync.Mutex
+	selfVPC, selfPrimary string // our ENI's VPC and primary address, once read
 }
 
 var (
-	_ providers.Provider = (*Provider)(nil)
-	_ providers.Verifier = (*Provider)(nil)
+	_ providers.Provider    = (*Provider)(nil)
+	_ providers.Verifier    = (*Provider)(nil)
+	_ providers.Preflighter = (*Provider)(nil)
 )
 
 // New loads credentials (SDK default chain, optional assume-role), discovers
@@ -126,6 +140,10 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	if opts.HTTPClient != nil {
 		lo = append(lo, config.WithHTTPClient(opts.HTTPClient))
 	}
+	// The instance-role credentials come from IMDS too: same client, same
+	// rule (never through a proxy, IMDSv2 only).
+	md := metadataClient(opts.MetadataEndpoint)
+	lo = append(lo, config.WithEC2RoleCredentialOptions(func(o *ec2rolecreds.Options) { o.Client = md }))
 	cfg, err := config.LoadDefaultConfig(ctx, lo...)
 	if err != nil {
 		return nil, fmt.Errorf("aws: load config: %w", err)
@@ -134,12 +152,6 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 		opts.Region = cfg.Region // AWS_REGION, shared config
 	}
 	if opts.Region == "" || opts.InstanceID == "" || opts.ENIID == "" {
-		md := imds.NewFromConfig(cfg, func(o *imds.Options) {
-			o.EnableFallback = aws.FalseTernary // IMDSv2 only: never a tokenless GET
-			if opts.MetadataEndpoint != "" {
-				o.Endpoint = opts.MetadataEndpoint
-			}
-		})
 		id, err := discover(ctx, md, opts.Interface, identity{Region: opts.Region, InstanceID: opts.InstanceID, ENIID: opts.ENIID})
 		if err != nil {
 			return nil, err
@@ -169,6 +181,7 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	})
 	log = log.With("provider", "aws")
 	p := newProvider(client, opts, log)
+	p.creds = cfg.Credentials
 	log.Info("aws provider ready", "mode", string(opts.Mode), "region", opts.Region, "instance_id", opts.InstanceID, "eni", opts.ENIID, "dry_run", opts.DryRun, "no_local_address", opts.NoLocalAddress)
 	if opts.Mode == ModeSecondaryIP && opts.NoLocalAddress {
 		log.Warn("secondary-ip mode without a local address", "reason", "the host drops traffic to a vip that is not on its nic")
@@ -177,7 +190,7 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 }
 
 func newProvider(api ec2API, opts Options, log *slog.Logger) *Provider {
-	return &Provider{
+	p := &Provider{
 		mode:       opts.Mode,
 		api:        api,
 		region:     opts.Region,
@@ -189,6 +202,31 @@ func newProvider(api ec2API, opts Options, log *slog.Logger) *Provider {
 		w:          providers.Writer{DryRun: opts.DryRun, Log: log},
 		log:        log,
 	}
+	p.modes = providers.Modes{
+		string(ModeSecondaryIP): opts.Confirm.Wrap("aws", "AssignPrivateIpAddresses", providers.Mode{Acquire: p.acquireSecondaryIP, Verify: p.verifySecondaryIP}),
+		string(ModeRouteTable):  {Acquire: p.acquireRoutes, Verify: p.verifyRoutes},
+		string(ModeEIP):         {Acquire: p.acquireEIP, Verify: p.verifyEIP},
+	}
+	return p
+}
+
+// metadataClient is the IMDS client of discovery and of the instance-role
+// credentials: IMDSv2 only (never a tokenless GET), and never through a
+// proxy. The SDK's default HTTP client honours HTTP_PROXY / HTTPS_PROXY,
+// so without this a host with a proxy in its environment and no NO_PROXY
+// entry for 169.254.169.254 would send its metadata (and credential)
+// requests to the proxy. The EC2 and STS clients keep the environment's
+// proxy: see deploy/README.md.
+func metadataClient(endpoint string) *imds.Client {
+	return imds.New(imds.Options{
+		Endpoint:       endpoint,
+		EnableFallback: aws.FalseTernary,
+		HTTPClient:     metadataHTTPClient(),
+	})
+}
+
+func metadataHTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) { t.Proxy = nil })
 }
 
 // Name implements providers.Provider.
@@ -200,44 +238,16 @@ func (p *Provider) Identity() (region, instanceID, eni string) {
 }
 
 // Acquire points the VIP at this instance's ENI, unless the cloud already
-// does (then it makes no write call). One call is one attempt.
+// does (then it makes no write call). One call is one attempt; in
+// secondary-ip mode an attempt that wrote also waits (bounded) for the
+// asynchronous remap to show.
 func (p *Provider) Acquire(ctx context.Context, vip providers.VIP) error {
-	ip, err := ipv4(vip)
-	if err != nil {
-		return err
-	}
-	switch p.mode {
-	case ModeSecondaryIP:
-		return p.acquireSecondaryIP(ctx, ip)
-	case ModeRouteTable:
-		return p.acquireRoutes(ctx, ip)
-	default:
-		return p.acquireEIP(ctx)
-	}
+	return p.modes.Acquire(ctx, "aws", string(p.mode), vip)
 }
 
 // Verify reads where the cloud points the VIP.
 func (p *Provider) Verify(ctx context.Context, vip providers.VIP) (providers.Ownership, error) {
-	ip, err := ipv4(vip)
-	if err != nil {
-		return providers.Ownership{}, err
-	}
-	switch p.mode {
-	case ModeSecondaryIP:
-		return p.verifySecondaryIP(ctx, ip)
-	case ModeRouteTable:
-		st, err := p.readRoutes(ctx, ip)
-		if err != nil {
-			return providers.Ownership{}, err
-		}
-		return st.ownership(p.eni), nil
-	default:
-		st, err := p.readEIP(ctx)
-		if err != nil {
-			return providers.Ownership{}, err
-		}
-		return st.ownership(p.eni, p.privateIP), nil
-	}
+	return p.modes.Verify(ctx, "aws", string(p.mode), vip)
 }
 
 // Release makes no API call: the node that becomes master takes the VIP over
@@ -247,12 +257,4 @@ func (p *Provider) Verify(ctx context.Context, vip providers.VIP) (providers.Own
 func (p *Provider) Release(_ context.Context, vip providers.VIP) error {
 	p.log.Info("release is a no-op at the cloud", "vip", vip.Prefix.String(), "reason", "the next master takes the vip over")
 	return nil
-}
-
-func ipv4(vip providers.VIP) (netip.Addr, error) {
-	a := vip.Prefix.Addr().Unmap()
-	if !a.Is4() {
-		return netip.Addr{}, fmt.Errorf("aws: vip %s: only IPv4 is supported", vip.Prefix)
-	}
-	return a, nil
 }

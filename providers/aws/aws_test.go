@@ -97,6 +97,9 @@ func (e *env) provider(t testing.TB, opts Options) *Provider {
 	t.Helper()
 	opts.Endpoint = e.ec2.URL()
 	opts.MetadataEndpoint = e.md.URL()
+	if opts.Confirm == (providers.Confirm{}) {
+		opts.Confirm = fastConfirm
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var log *slog.Logger
@@ -231,8 +234,8 @@ func TestInstanceRoleCredentials(t *testing.T) {
 		t.Fatalf("Verify with instance-role credentials: %v", err)
 	}
 	reqs := e.ec2.Requests()
-	if len(reqs) != 1 {
-		t.Fatalf("EC2 requests = %v, want one DescribeNetworkInterfaces", actionsOf(reqs))
+	if len(reqs) != 2 {
+		t.Fatalf("EC2 requests = %v, want two DescribeNetworkInterfaces (our ENI, the holder)", actionsOf(reqs))
 	}
 	if got := reqs[0].Header.Get("X-Amz-Security-Token"); got != "vipd-test-session" {
 		t.Errorf("X-Amz-Security-Token = %q, want the role's session token", got)
@@ -246,7 +249,7 @@ func TestAssumeRole(t *testing.T) {
 		t.Fatalf("Verify with an assumed role: %v", err)
 	}
 	reqs := e.ec2.Requests()
-	if diff := cmp.Diff([]string{"AssumeRole", "DescribeNetworkInterfaces"}, actionsOf(reqs)); diff != "" {
+	if diff := cmp.Diff([]string{"AssumeRole", "DescribeNetworkInterfaces", "DescribeNetworkInterfaces"}, actionsOf(reqs)); diff != "" {
 		t.Fatalf("actions (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(map[string]string{"RoleArn": "arn:aws:iam::123456789012:role/vipd", "RoleSessionName": "vipd-i-aaa"},
@@ -329,8 +332,8 @@ func TestSigV4(t *testing.T) {
 		t.Fatal(err)
 	}
 	reqs := e.ec2.Requests()
-	if len(reqs) != 2 {
-		t.Fatalf("requests = %v, want Describe + Assign", actionsOf(reqs))
+	if len(reqs) != 4 {
+		t.Fatalf("requests = %v, want Describe (our ENI) + Describe (holder) + Assign + Describe (confirm)", actionsOf(reqs))
 	}
 	for _, r := range reqs {
 		auth := r.Header.Get("Authorization")
@@ -359,10 +362,10 @@ func TestSecondaryIP(t *testing.T) {
 		wantActions []string
 		wantHolder  string
 	}{
-		{"moves from peer", peerENI, false, []string{"DescribeNetworkInterfaces", "AssignPrivateIpAddresses"}, ourENI},
-		{"unassigned", "", false, []string{"DescribeNetworkInterfaces", "AssignPrivateIpAddresses"}, ourENI},
-		{"already here", ourENI, false, []string{"DescribeNetworkInterfaces"}, ourENI},
-		{"dry-run", peerENI, true, []string{"DescribeNetworkInterfaces"}, peerENI},
+		{"moves from peer", peerENI, false, []string{"DescribeNetworkInterfaces", "DescribeNetworkInterfaces", "AssignPrivateIpAddresses", "DescribeNetworkInterfaces"}, ourENI},
+		{"unassigned", "", false, []string{"DescribeNetworkInterfaces", "DescribeNetworkInterfaces", "AssignPrivateIpAddresses", "DescribeNetworkInterfaces"}, ourENI},
+		{"already here", ourENI, false, []string{"DescribeNetworkInterfaces", "DescribeNetworkInterfaces"}, ourENI},
+		{"dry-run", peerENI, true, []string{"DescribeNetworkInterfaces", "DescribeNetworkInterfaces"}, peerENI},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -380,12 +383,17 @@ func TestSecondaryIP(t *testing.T) {
 			if diff := cmp.Diff(tt.wantActions, actionsOf(reqs)); diff != "" {
 				t.Errorf("actions (-want +got):\n%s", diff)
 			}
+			if diff := cmp.Diff(map[string]string{"NetworkInterfaceId.1": ourENI},
+				params(t, reqs, "DescribeNetworkInterfaces", 0, "NetworkInterfaceId.1")); diff != "" {
+				t.Errorf("DescribeNetworkInterfaces (our ENI) params (-want +got):\n%s", diff)
+			}
 			if diff := cmp.Diff(map[string]string{
 				"Filter.1.Name": "addresses.private-ip-address", "Filter.1.Value.1": "10.0.0.100",
-			}, params(t, reqs, "DescribeNetworkInterfaces", 0, "Filter.1.Name", "Filter.1.Value.1")); diff != "" {
+				"Filter.2.Name": "vpc-id", "Filter.2.Value.1": "vpc-1", "MaxResults": "100",
+			}, params(t, reqs, "DescribeNetworkInterfaces", 1, "Filter.1.Name", "Filter.1.Value.1", "Filter.2.Name", "Filter.2.Value.1", "MaxResults")); diff != "" {
 				t.Errorf("DescribeNetworkInterfaces params (-want +got):\n%s", diff)
 			}
-			if len(tt.wantActions) > 1 {
+			if len(tt.wantActions) > 2 {
 				if diff := cmp.Diff(map[string]string{
 					"NetworkInterfaceId": ourENI, "PrivateIpAddress.1": "10.0.0.100", "AllowReassignment": "true", "PrivateIpAddress.2": "<absent>",
 				}, params(t, reqs, "AssignPrivateIpAddresses", 0, "NetworkInterfaceId", "PrivateIpAddress.1", "AllowReassignment", "PrivateIpAddress.2")); diff != "" {
@@ -512,7 +520,7 @@ func TestEIP(t *testing.T) {
 	}{
 		{
 			name: "moves from peer", assoc: peerENI,
-			wantActions: []string{"DescribeAddresses", "AssociateAddress"},
+			wantActions: []string{"DescribeNetworkInterfaces", "DescribeAddresses", "AssociateAddress"},
 			wantParams:  map[string]string{"AllocationId": "eipalloc-1", "NetworkInterfaceId": ourENI, "AllowReassociation": "true", "PrivateIpAddress": "<absent>"},
 		},
 		{
@@ -520,7 +528,7 @@ func TestEIP(t *testing.T) {
 			wantActions: []string{"DescribeAddresses", "AssociateAddress"},
 			wantParams:  map[string]string{"AllocationId": "eipalloc-1", "NetworkInterfaceId": ourENI, "AllowReassociation": "true", "PrivateIpAddress": "10.0.0.10"},
 		},
-		{name: "already here", assoc: ourENI, wantActions: []string{"DescribeAddresses"}},
+		{name: "already here", assoc: ourENI, wantActions: []string{"DescribeNetworkInterfaces", "DescribeAddresses"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -679,10 +687,12 @@ func TestRetryThroughThrottling(t *testing.T) {
 		t.Fatalf("Retry: %v", err)
 	}
 	want := []string{
-		"DescribeNetworkInterfaces",                             // throttled
+		"DescribeNetworkInterfaces",                             // our ENI: throttled
+		"DescribeNetworkInterfaces",                             // our ENI, kept from now on
 		"DescribeNetworkInterfaces", "AssignPrivateIpAddresses", // throttled
 		"DescribeNetworkInterfaces", "AssignPrivateIpAddresses", // throttled
 		"DescribeNetworkInterfaces", "AssignPrivateIpAddresses",
+		"DescribeNetworkInterfaces", // confirmed
 	}
 	if diff := cmp.Diff(want, e.ec2.Actions()); diff != "" {
 		t.Errorf("actions (-want +got):\n%s", diff)

@@ -15,7 +15,10 @@
 //
 // Invariants: one Acquire is one logical attempt: it reads the cloud state
 // and makes a write call only when the cloud does not already point the VIP
-// here. The SDK's own retryer is disabled (aws.NopRetryer): retries belong
+// here. Lookups are scoped (vpc-id) and paged; a secondary-ip
+// remap is asynchronous at EC2, so an attempt that wrote polls (bounded,
+// providers.Confirm) until it shows and otherwise fails retryably, and the
+// next attempt re-issues it. The SDK's own retryer is disabled (aws.NopRetryer): retries belong
 // to providers.Retry in the agent, which logs every attempt. Every failed
 // API call is returned as a *providers.CallError carrying the request id,
 // error code and HTTP status. Every write goes through providers.Writer so

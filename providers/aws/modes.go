@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -16,35 +17,77 @@ import (
 
 // --- secondary-ip ---
 
-func (p *Provider) verifySecondaryIP(ctx context.Context, ip netip.Addr) (providers.Ownership, error) {
-	out, err := p.api.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{
-		Filters: []types.Filter{{Name: aws.String("addresses.private-ip-address"), Values: []string{ip.String()}}},
-	})
-	if err != nil {
-		return providers.Ownership{}, callError("DescribeNetworkInterfaces", err)
+// self returns our ENI's VPC and primary private address, read once
+// (DescribeNetworkInterfaces by id) and kept.
+func (p *Provider) self(ctx context.Context) (vpc, primary string, err error) {
+	p.selfMu.Lock()
+	defer p.selfMu.Unlock()
+	if p.selfVPC != "" {
+		return p.selfVPC, p.selfPrimary, nil
 	}
-	// The filter spans the region: another VPC may reuse the address, so we
-	// look for our ENI among the holders rather than take the first one.
-	var others []string
+	out, err := p.api.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{p.eni}})
+	if err != nil {
+		return "", "", callError("DescribeNetworkInterfaces", err)
+	}
 	for _, ni := range out.NetworkInterfaces {
-		id := aws.ToString(ni.NetworkInterfaceId)
-		if id == p.eni {
-			return providers.Ownership{Here: true, Owner: id, Detail: fmt.Sprintf("%s on %s (%s)", ip, id, p.instanceID)}, nil
+		if aws.ToString(ni.NetworkInterfaceId) == p.eni {
+			p.selfVPC, p.selfPrimary = aws.ToString(ni.VpcId), aws.ToString(ni.PrivateIpAddress)
 		}
-		holder := id
-		if ni.Attachment != nil && ni.Attachment.InstanceId != nil {
-			holder += " (" + *ni.Attachment.InstanceId + ")"
+	}
+	if p.selfVPC == "" {
+		return "", "", fmt.Errorf("aws: DescribeNetworkInterfaces: eni %s missing from the answer or without vpc", p.eni)
+	}
+	return p.selfVPC, p.selfPrimary, nil
+}
+
+// pageSize is MaxResults of paged DescribeNetworkInterfaces calls.
+const pageSize = 100
+
+func (p *Provider) verifySecondaryIP(ctx context.Context, vip providers.VIP) (providers.Ownership, error) {
+	ip := vip.Prefix.Addr().Unmap()
+	vpc, _, err := p.self(ctx)
+	if err != nil {
+		return providers.Ownership{}, err
+	}
+	// Scoped to our VPC (addresses are unique within a VPC only, and
+	// addresses.private-ip-address alone spans the region) and paged with
+	// the SDK's paginator, as API_DescribeNetworkInterfaces requires.
+	pages := ec2.NewDescribeNetworkInterfacesPaginator(p.api, &ec2.DescribeNetworkInterfacesInput{
+		Filters: []types.Filter{
+			{Name: aws.String("addresses.private-ip-address"), Values: []string{ip.String()}},
+			{Name: aws.String("vpc-id"), Values: []string{vpc}},
+		},
+		MaxResults: aws.Int32(pageSize),
+	})
+	var others []string
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return providers.Ownership{}, callError("DescribeNetworkInterfaces", err)
 		}
-		others = append(others, holder)
+		for _, ni := range out.NetworkInterfaces {
+			id := aws.ToString(ni.NetworkInterfaceId)
+			if id == p.eni {
+				return providers.Ownership{Here: true, Owner: id, Detail: fmt.Sprintf("%s on %s (%s)", ip, id, p.instanceID)}, nil
+			}
+			holder := id
+			if ni.Attachment != nil && ni.Attachment.InstanceId != nil {
+				holder += " (" + *ni.Attachment.InstanceId + ")"
+			}
+			others = append(others, holder)
+		}
 	}
 	if len(others) == 0 {
-		return providers.Ownership{Detail: ip.String() + " is assigned to no network interface"}, nil
+		return providers.Ownership{Detail: ip.String() + " is assigned to no network interface in " + vpc}, nil
 	}
 	return providers.Ownership{Owner: strings.SplitN(others[0], " ", 2)[0], Detail: ip.String() + " on " + strings.Join(others, ", ")}, nil
 }
 
-func (p *Provider) acquireSecondaryIP(ctx context.Context, ip netip.Addr) error {
-	own, err := p.verifySecondaryIP(ctx, ip)
+// acquireSecondaryIP makes one write when the address is elsewhere; the
+// remap is asynchronous at EC2, so the mode is wrapped in providers.Confirm.
+func (p *Provider) acquireSecondaryIP(ctx context.Context, vip providers.VIP) error {
+	ip := vip.Prefix.Addr().Unmap()
+	own, err := p.verifySecondaryIP(ctx, vip)
 	if err != nil {
 		return err
 	}
@@ -52,16 +95,20 @@ func (p *Provider) acquireSecondaryIP(ctx context.Context, ip netip.Addr) error 
 		return nil
 	}
 	return p.w.Do(ctx, "AssignPrivateIpAddresses", []any{"vip", ip.String(), "eni", p.eni, "from", own.Owner}, func(ctx context.Context) error {
-		_, err := p.api.AssignPrivateIpAddresses(ctx, &ec2.AssignPrivateIpAddressesInput{
-			NetworkInterfaceId: aws.String(p.eni),
-			PrivateIpAddresses: []string{ip.String()},
-			AllowReassignment:  aws.Bool(true),
-		})
+		_, err := p.api.AssignPrivateIpAddresses(ctx, p.assignInput(ip))
 		if err != nil {
 			return callError("AssignPrivateIpAddresses", err)
 		}
 		return nil
 	})
+}
+
+func (p *Provider) assignInput(ip netip.Addr) *ec2.AssignPrivateIpAddressesInput {
+	return &ec2.AssignPrivateIpAddressesInput{
+		NetworkInterfaceId: aws.String(p.eni),
+		PrivateIpAddresses: []string{ip.String()},
+		AllowReassignment:  aws.Bool(true),
+	}
 }
 
 // --- route-table ---
@@ -131,8 +178,16 @@ func (p *Provider) readRoutes(ctx context.Context, ip netip.Addr) (routeState, e
 	return st, nil
 }
 
-func (p *Provider) acquireRoutes(ctx context.Context, ip netip.Addr) error {
-	st, err := p.readRoutes(ctx, ip)
+func (p *Provider) verifyRoutes(ctx context.Context, vip providers.VIP) (providers.Ownership, error) {
+	st, err := p.readRoutes(ctx, vip.Prefix.Addr().Unmap())
+	if err != nil {
+		return providers.Ownership{}, err
+	}
+	return st.ownership(p.eni), nil
+}
+
+func (p *Provider) acquireRoutes(ctx context.Context, vip providers.VIP) error {
+	st, err := p.readRoutes(ctx, vip.Prefix.Addr().Unmap())
 	if err != nil {
 		return err
 	}
@@ -153,26 +208,49 @@ func (p *Provider) acquireRoutes(ctx context.Context, ip netip.Addr) error {
 }
 
 func (p *Provider) putRoute(ctx context.Context, table, dst, from string, exists bool) error {
-	action := "CreateRoute"
 	if exists {
-		action = "ReplaceRoute"
-	}
-	return p.w.Do(ctx, action, []any{"vip", dst, "route_table", table, "eni", p.eni, "from", from}, func(ctx context.Context) error {
-		var err error
-		if exists {
-			_, err = p.api.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{
+		err := p.w.Do(ctx, "ReplaceRoute", []any{"vip", dst, "route_table", table, "eni", p.eni, "from", from}, func(ctx context.Context) error {
+			_, err := p.api.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{
 				RouteTableId: aws.String(table), DestinationCidrBlock: aws.String(dst), NetworkInterfaceId: aws.String(p.eni),
 			})
-		} else {
-			_, err = p.api.CreateRoute(ctx, &ec2.CreateRouteInput{
-				RouteTableId: aws.String(table), DestinationCidrBlock: aws.String(dst), NetworkInterfaceId: aws.String(p.eni),
-			})
+			if err != nil {
+				return callError("ReplaceRoute", err)
+			}
+			return nil
+		})
+		if !routeGone(err) {
+			return err
 		}
+		// Deleted since we read it: create it in the same attempt.
+		p.log.Info("route deleted since read: creating it", "vip", dst, "route_table", table)
+	}
+	return p.w.Do(ctx, "CreateRoute", []any{"vip", dst, "route_table", table, "eni", p.eni, "from", from}, func(ctx context.Context) error {
+		_, err := p.api.CreateRoute(ctx, &ec2.CreateRouteInput{
+			RouteTableId: aws.String(table), DestinationCidrBlock: aws.String(dst), NetworkInterfaceId: aws.String(p.eni),
+		})
 		if err != nil {
-			return callError(action, err)
+			return callError("CreateRoute", err)
 		}
 		return nil
 	})
+}
+
+// routeGone reports whether a ReplaceRoute error says the route does not
+// exist: AWS answers InvalidParameterValue "There is no route defined for
+// '…' in the route table. Use CreateRoute instead." (getmoto/moto PR 6425
+// checked it against AWS); InvalidRoute.NotFound is accepted too.
+func routeGone(err error) bool {
+	var ce *providers.CallError
+	if !errors.As(err, &ce) {
+		return false
+	}
+	switch ce.Code {
+	case "InvalidRoute.NotFound":
+		return true
+	case "InvalidParameterValue":
+		return strings.Contains(ce.Err.Error(), "Use CreateRoute")
+	}
+	return false
 }
 
 func firstNonEmpty(s ...string) string {
@@ -191,7 +269,7 @@ type eipState struct {
 }
 
 func (s eipState) ownership(eni string, privateIP netip.Addr) providers.Ownership {
-	here := s.eni == eni && (!privateIP.IsValid() || s.privateIP == privateIP.String())
+	here := s.eni == eni && s.privateIP == privateIP.String()
 	o := providers.Ownership{Here: here, Owner: s.eni}
 	if s.eni == "" {
 		o.Detail = fmt.Sprintf("%s (%s) is not associated", s.publicIP, s.allocation)
@@ -216,12 +294,45 @@ func (p *Provider) readEIP(ctx context.Context) (eipState, error) {
 	return st, fmt.Errorf("aws: DescribeAddresses: allocation %s missing from the answer", p.allocation)
 }
 
-func (p *Provider) acquireEIP(ctx context.Context) error {
+// eipTarget is the private address the Elastic IP must map to: private_ip,
+// or our ENI's primary address (what AssociateAddress uses without one).
+func (p *Provider) eipTarget(ctx context.Context) (netip.Addr, error) {
+	if p.privateIP.IsValid() {
+		return p.privateIP, nil
+	}
+	_, primary, err := p.self(ctx)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	a, err := netip.ParseAddr(primary)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("aws: eni %s primary address %q: %w", p.eni, primary, err)
+	}
+	return a, nil
+}
+
+func (p *Provider) verifyEIP(ctx context.Context, _ providers.VIP) (providers.Ownership, error) {
+	want, err := p.eipTarget(ctx)
+	if err != nil {
+		return providers.Ownership{}, err
+	}
+	st, err := p.readEIP(ctx)
+	if err != nil {
+		return providers.Ownership{}, err
+	}
+	return st.ownership(p.eni, want), nil
+}
+
+func (p *Provider) acquireEIP(ctx context.Context, _ providers.VIP) error {
+	want, err := p.eipTarget(ctx)
+	if err != nil {
+		return err
+	}
 	st, err := p.readEIP(ctx)
 	if err != nil {
 		return err
 	}
-	if st.ownership(p.eni, p.privateIP).Here {
+	if st.ownership(p.eni, want).Here {
 		return nil
 	}
 	in := &ec2.AssociateAddressInput{

@@ -14,8 +14,11 @@
 // namespace (a normal process: its own): the rtnetlink handle is made on the
 // first call, packet sockets (for IPv4 wrapped in an arp.Client) on each
 // announcing call. With Options.NetNS both
-// are made in that namespace, whatever thread calls. Only _linux.go files
-// touch the kernel; elsewhere every call fails.
+// are made in that namespace, whatever thread calls. With Options.DryRun the
+// provider only reads (links, addresses) and logs each change it would make
+// ("dry-run: would add vip", "… remove vip", "… announce vip"): no address
+// is added or removed and no packet is sent. Only _linux.go files touch the
+// kernel; elsewhere every call fails.
 //
 // Routing (routes.go, routes_linux.go) is separate from the Provider: it
 // installs an instance's virtual_routes and virtual_rules. Invariants: it

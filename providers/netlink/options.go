@@ -35,6 +35,11 @@ type Options struct {
 	// node that routes must keep R set or neighbours drop it from their
 	// default router list (RFC 4861 §7.2.5).
 	Router *bool
+	// DryRun makes the provider change nothing: it reads the interface and
+	// its addresses, and logs every change it would make (address add or
+	// remove, gratuitous ARP / unsolicited NA burst) with msg "dry-run:
+	// would …"; it adds, removes and sends nothing.
+	DryRun bool
 }
 
 func (o Options) withDefaults() Options {

@@ -95,6 +95,13 @@ func (p *Provider) Acquire(ctx context.Context, vip providers.VIP) error {
 	if err != nil {
 		return fmt.Errorf("netlink: acquire %s: %w", vip, err)
 	}
+	if p.opts.DryRun {
+		if !present {
+			p.log.Info("dry-run: would add vip", "vip", vip.Prefix, "iface", vip.Interface)
+		}
+		p.dryAnnounce(vip, link)
+		return nil
+	}
 	if !present {
 		err := h.AddrAdd(link, toAddr(vip.Prefix))
 		switch {
@@ -121,7 +128,24 @@ func (p *Provider) Announce(ctx context.Context, vip providers.VIP) error {
 	if link == nil {
 		return fmt.Errorf("netlink: interface %s %w", vip.Interface, ErrInterfaceNotFound)
 	}
+	if p.opts.DryRun {
+		p.dryAnnounce(vip, link)
+		return nil
+	}
 	return p.announce(ctx, vip, link)
+}
+
+// dryAnnounce logs the burst announce would send.
+func (p *Provider) dryAnnounce(vip providers.VIP, link vnl.Link) {
+	attrs := link.Attrs()
+	if len(attrs.HardwareAddr) != 6 || attrs.RawFlags&unix.IFF_NOARP != 0 {
+		return
+	}
+	kind := "gratuitous arp"
+	if vip.Prefix.Addr().Is6() {
+		kind = "unsolicited na"
+	}
+	p.log.Info("dry-run: would announce vip", "vip", vip.Prefix, "iface", vip.Interface, "kind", kind, "count", p.opts.GARPCount, "interval", p.opts.GARPInterval)
 }
 
 // Release stops the VIP's announcements and removes the address if present.
@@ -183,6 +207,10 @@ func (p *Provider) remove(ctx context.Context, vip providers.VIP) (bool, error) 
 		return false, fmt.Errorf("netlink: release %s: %w", vip, err)
 	}
 	if !present {
+		return false, nil
+	}
+	if p.opts.DryRun {
+		p.log.Info("dry-run: would remove vip", "vip", vip.Prefix, "iface", vip.Interface)
 		return false, nil
 	}
 	err = h.AddrDel(link, toAddr(vip.Prefix))

@@ -72,3 +72,11 @@ func (s *credentialSource) get(ctx context.Context) (*common.Credential, error) 
 	s.expires = time.Unix(r.ExpiredTime, 0)
 	return s.cred, nil
 }
+
+// expiresAt is when the kept credential expires (zero: static keys, or none
+// yet).
+func (s *credentialSource) expiresAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.expires
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
@@ -58,16 +59,85 @@ func (p *Provider) eni(ctx context.Context) (string, error) {
 	})
 }
 
-// holder returns the ENI holding ip as a secondary private address.
+// pageLimit is Limit of paged DescribeNetworkInterfaces calls (the API's
+// maximum; the default is 20).
+const pageLimit = 100
+
+// maxPages bounds one paged lookup.
+const maxPages = 50
+
+// describeENIPages pages DescribeNetworkInterfaces (Offset/Limit, until
+// TotalCount) and returns every ENI of every page.
+func (p *Provider) describeENIPages(ctx context.Context, filters []*vpc.Filter) ([]*vpc.NetworkInterface, error) {
+	var all []*vpc.NetworkInterface
+	for page := 0; page < maxPages; page++ {
+		req := vpc.NewDescribeNetworkInterfacesRequest()
+		req.Filters = filters
+		req.Offset, req.Limit = common.Uint64Ptr(uint64(len(all))), common.Uint64Ptr(pageLimit)
+		var resp *vpc.DescribeNetworkInterfacesResponse
+		err := p.call(ctx, "DescribeNetworkInterfaces", func(c *vpc.Client) (err error) {
+			resp, err = c.DescribeNetworkInterfaces(req)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if resp.Response == nil {
+			return all, nil
+		}
+		all = append(all, resp.Response.NetworkInterfaceSet...)
+		total := resp.Response.TotalCount
+		if len(resp.Response.NetworkInterfaceSet) == 0 || total == nil || uint64(len(all)) >= *total {
+			return all, nil
+		}
+	}
+	return nil, fmt.Errorf("tencent: DescribeNetworkInterfaces: more than %d pages", maxPages)
+}
+
+// network returns our ENI's VPC and subnet, read once and kept.
+func (p *Provider) network(ctx context.Context) (vpcID, subnetID string, err error) {
+	ours, err := p.eni(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	v, err := p.vpcSubnet.Get(ctx, func(ctx context.Context) (string, error) {
+		req := vpc.NewDescribeNetworkInterfacesRequest()
+		req.NetworkInterfaceIds = common.StringPtrs([]string{ours})
+		enis, err := p.describeENIs(ctx, req)
+		if err != nil {
+			return "", err
+		}
+		for _, n := range enis {
+			if deref(n.NetworkInterfaceId) == ours && deref(n.VpcId) != "" {
+				return deref(n.VpcId) + "/" + deref(n.SubnetId), nil
+			}
+		}
+		return "", fmt.Errorf("tencent: eni %s not found or without vpc", ours)
+	})
+	if err != nil {
+		return "", "", err
+	}
+	vpcID, subnetID, _ = strings.Cut(v, "/")
+	return vpcID, subnetID, nil
+}
+
+// holder returns the ENI of our VPC holding ip. The lookup is scoped
+// (vpc-id: addresses are unique within a VPC only), exact (address-ip alone
+// is a suffix match for one address, per the API reference; ip-exact-match
+// makes it exact) and paged (the default page is 20 ENIs).
 func (p *Provider) holder(ctx context.Context, ip string) (*vpc.NetworkInterface, error) {
-	req := vpc.NewDescribeNetworkInterfacesRequest()
-	req.Filters = []*vpc.Filter{filter("address-ip", ip)}
-	enis, err := p.describeENIs(ctx, req)
+	vpcID, _, err := p.network(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// address-ip matches suffixes for a single IP: check exactly.
+	enis, err := p.describeENIPages(ctx, []*vpc.Filter{filter("vpc-id", vpcID), filter("address-ip", ip), filter("ip-exact-match", "true")})
+	if err != nil {
+		return nil, err
+	}
 	for _, n := range enis {
+		if deref(n.VpcId) != "" && deref(n.VpcId) != vpcID {
+			continue
+		}
 		for _, a := range n.PrivateIpAddressSet {
 			if deref(a.PrivateIpAddress) == ip {
 				return n, nil
@@ -94,8 +164,20 @@ func (p *Provider) acquirePrivateIP(ctx context.Context, vip providers.VIP) erro
 		req := vpc.NewAssignPrivateIpAddressesRequest()
 		req.NetworkInterfaceId = common.StringPtr(ours)
 		req.PrivateIpAddresses = []*vpc.PrivateIpAddressSpecification{{PrivateIpAddress: common.StringPtr(ip)}}
+		// Asynchronous: the RequestId is the task to follow.
 		return p.write.Do(ctx, "AssignPrivateIpAddresses", []any{"eni", ours, "vip", ip}, func(ctx context.Context) error {
-			return p.call(ctx, "AssignPrivateIpAddresses", func(c *vpc.Client) error { _, err := c.AssignPrivateIpAddresses(req); return err })
+			var resp *vpc.AssignPrivateIpAddressesResponse
+			err := p.call(ctx, "AssignPrivateIpAddresses", func(c *vpc.Client) (err error) {
+				resp, err = c.AssignPrivateIpAddresses(req)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if resp.Response == nil || deref(resp.Response.RequestId) == "" {
+				return errors.New("tencent: AssignPrivateIpAddresses answered without RequestId: cannot follow the task")
+			}
+			return p.waitTask(ctx, "AssignPrivateIpAddresses", deref(resp.Response.RequestId))
 		})
 	}
 	src := deref(h.NetworkInterfaceId)

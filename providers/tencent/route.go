@@ -48,8 +48,9 @@ func (p *Provider) nextHop(ctx context.Context) (string, error) {
 	})
 }
 
-// routes returns, per configured table, the route for dst (nil: none).
-func (p *Provider) routes(ctx context.Context, dst string) (map[string]*vpc.Route, error) {
+// routes returns, per configured table, every route for dst (a table may
+// hold several: ECMP, or a disabled one next to an enabled one).
+func (p *Provider) routes(ctx context.Context, dst string) (map[string][]*vpc.Route, error) {
 	req := vpc.NewDescribeRouteTablesRequest()
 	req.RouteTableIds = common.StringPtrs(p.opts.RouteTableIDs)
 	var resp *vpc.DescribeRouteTablesResponse
@@ -60,7 +61,7 @@ func (p *Provider) routes(ctx context.Context, dst string) (map[string]*vpc.Rout
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]*vpc.Route{}
+	out := map[string][]*vpc.Route{}
 	seen := map[string]bool{}
 	if resp.Response != nil {
 		for _, t := range resp.Response.RouteTableSet {
@@ -68,7 +69,7 @@ func (p *Provider) routes(ctx context.Context, dst string) (map[string]*vpc.Rout
 			seen[id] = true
 			for _, r := range t.RouteSet {
 				if deref(r.DestinationCidrBlock) == dst {
-					out[id] = r
+					out[id] = append(out[id], r)
 				}
 			}
 		}
@@ -81,12 +82,51 @@ func (p *Provider) routes(ctx context.Context, dst string) (map[string]*vpc.Rout
 	return out, nil
 }
 
+// enabled: a route without the field (older answers) is enabled.
+func enabled(r *vpc.Route) bool { return r.Enabled == nil || *r.Enabled }
+
 func pointsAt(r *vpc.Route, ip string) bool {
 	return r != nil && deref(r.GatewayType) == gatewayType && deref(r.GatewayId) == ip
 }
 
-// acquireRoute points VIP/32 in every listed table at us: ReplaceRoutes
-// (by RouteId) when the route exists, CreateRoutes when it does not.
+// tableRoutes sorts a table's routes for dst by whether they point at us
+// and are enabled.
+type tableRoutes struct {
+	oursOn, oursOff, othersOn, othersOff []*vpc.Route
+}
+
+func sortRoutes(rs []*vpc.Route, ip string) tableRoutes {
+	var t tableRoutes
+	for _, r := range rs {
+		switch ours, on := pointsAt(r, ip), enabled(r); {
+		case ours && on:
+			t.oursOn = append(t.oursOn, r)
+		case ours:
+			t.oursOff = append(t.oursOff, r)
+		case on:
+			t.othersOn = append(t.othersOn, r)
+		default:
+			t.othersOff = append(t.othersOff, r)
+		}
+	}
+	return t
+}
+
+// here: an enabled route points at us and no enabled route elsewhere.
+func (t tableRoutes) here() bool { return len(t.oursOn) > 0 && len(t.othersOn) == 0 }
+
+func routeDesc(r *vpc.Route) string {
+	s := deref(r.GatewayType) + " " + deref(r.GatewayId)
+	if !enabled(r) {
+		s += " (disabled)"
+	}
+	return s
+}
+
+// acquireRoute points VIP/32 in every listed table at us: CreateRoutes when
+// there is no route; ReplaceRoutes (by RouteId) of an enabled route
+// elsewhere; EnableRoutes of our disabled route, or ReplaceRoutes then
+// EnableRoutes of a disabled one elsewhere.
 func (p *Provider) acquireRoute(ctx context.Context, vip providers.VIP) error {
 	ip, err := p.nextHop(ctx)
 	if err != nil {
@@ -98,24 +138,24 @@ func (p *Provider) acquireRoute(ctx context.Context, vip providers.VIP) error {
 		return err
 	}
 	for _, table := range p.opts.RouteTableIDs {
-		r := cur[table]
-		if pointsAt(r, ip) {
+		t := sortRoutes(cur[table], ip)
+		switch {
+		case t.here():
 			continue // already here: no write
-		}
-		route := &vpc.Route{DestinationCidrBlock: common.StringPtr(dst), GatewayType: common.StringPtr(gatewayType), GatewayId: common.StringPtr(ip)}
-		if r != nil {
-			route.RouteId = r.RouteId
-			req := vpc.NewReplaceRoutesRequest()
-			req.RouteTableId, req.Routes = common.StringPtr(table), []*vpc.Route{route}
-			err = p.write.Do(ctx, "ReplaceRoutes", []any{"route_table_id", table, "vip", dst, "from", deref(r.GatewayId), "to", ip}, func(ctx context.Context) error {
-				return p.call(ctx, "ReplaceRoutes", func(c *vpc.Client) error { _, err := c.ReplaceRoutes(req); return err })
-			})
-		} else {
-			req := vpc.NewCreateRoutesRequest()
-			req.RouteTableId, req.Routes = common.StringPtr(table), []*vpc.Route{route}
-			err = p.write.Do(ctx, "CreateRoutes", []any{"route_table_id", table, "vip", dst, "to", ip}, func(ctx context.Context) error {
-				return p.call(ctx, "CreateRoutes", func(c *vpc.Client) error { _, err := c.CreateRoutes(req); return err })
-			})
+		case len(cur[table]) == 0:
+			err = p.createRoute(ctx, table, dst, ip)
+		case len(t.othersOn) > 0 && len(t.oursOn) > 0:
+			err = &providers.CallError{Provider: "tencent", Action: "ReplaceRoutes", Code: "DuplicateRoutes",
+				Err: fmt.Errorf("route table %s has enabled routes for %s to us and to %s: remove the duplicate", table, dst, routeDesc(t.othersOn[0]))}
+		case len(t.othersOn) > 0:
+			err = p.replaceRoute(ctx, table, dst, ip, t.othersOn[0])
+		case len(t.oursOff) > 0:
+			err = p.enableRoute(ctx, table, dst, t.oursOff[0])
+		default:
+			r := t.othersOff[0]
+			if err = p.replaceRoute(ctx, table, dst, ip, r); err == nil {
+				err = p.enableRoute(ctx, table, dst, r)
+			}
 		}
 		if err != nil {
 			return err
@@ -124,7 +164,35 @@ func (p *Provider) acquireRoute(ctx context.Context, vip providers.VIP) error {
 	return nil
 }
 
-// verifyRoute: every listed table routes VIP/32 to us.
+func (p *Provider) createRoute(ctx context.Context, table, dst, ip string) error {
+	req := vpc.NewCreateRoutesRequest()
+	req.RouteTableId = common.StringPtr(table)
+	req.Routes = []*vpc.Route{{DestinationCidrBlock: common.StringPtr(dst), GatewayType: common.StringPtr(gatewayType), GatewayId: common.StringPtr(ip)}}
+	return p.write.Do(ctx, "CreateRoutes", []any{"route_table_id", table, "vip", dst, "to", ip}, func(ctx context.Context) error {
+		return p.call(ctx, "CreateRoutes", func(c *vpc.Client) error { _, err := c.CreateRoutes(req); return err })
+	})
+}
+
+func (p *Provider) replaceRoute(ctx context.Context, table, dst, ip string, r *vpc.Route) error {
+	req := vpc.NewReplaceRoutesRequest()
+	req.RouteTableId = common.StringPtr(table)
+	req.Routes = []*vpc.Route{{RouteId: r.RouteId, DestinationCidrBlock: common.StringPtr(dst), GatewayType: common.StringPtr(gatewayType), GatewayId: common.StringPtr(ip)}}
+	return p.write.Do(ctx, "ReplaceRoutes", []any{"route_table_id", table, "vip", dst, "from", routeDesc(r), "to", ip}, func(ctx context.Context) error {
+		return p.call(ctx, "ReplaceRoutes", func(c *vpc.Client) error { _, err := c.ReplaceRoutes(req); return err })
+	})
+}
+
+func (p *Provider) enableRoute(ctx context.Context, table, dst string, r *vpc.Route) error {
+	req := vpc.NewEnableRoutesRequest()
+	req.RouteTableId = common.StringPtr(table)
+	req.RouteIds = []*uint64{r.RouteId}
+	return p.write.Do(ctx, "EnableRoutes", []any{"route_table_id", table, "vip", dst, "route_id", r.RouteId}, func(ctx context.Context) error {
+		return p.call(ctx, "EnableRoutes", func(c *vpc.Client) error { _, err := c.EnableRoutes(req); return err })
+	})
+}
+
+// verifyRoute: every listed table routes VIP/32 to us (enabled), and no
+// enabled route for it goes elsewhere.
 func (p *Provider) verifyRoute(ctx context.Context, vip providers.VIP) (providers.Ownership, error) {
 	ip, err := p.nextHop(ctx)
 	if err != nil {
@@ -138,14 +206,19 @@ func (p *Provider) verifyRoute(ctx context.Context, vip providers.VIP) (provider
 	o := providers.Ownership{Here: true, Owner: ip}
 	var elsewhere []string
 	for _, table := range p.opts.RouteTableIDs {
-		r := cur[table]
+		t := sortRoutes(cur[table], ip)
+		if t.here() {
+			continue
+		}
+		o.Here, o.Owner = false, ""
 		switch {
-		case r == nil:
-			o.Here, o.Owner = false, ""
+		case len(cur[table]) == 0:
 			elsewhere = append(elsewhere, table+": no route")
-		case !pointsAt(r, ip):
-			o.Here, o.Owner = false, deref(r.GatewayId)
-			elsewhere = append(elsewhere, table+": "+deref(r.GatewayType)+" "+deref(r.GatewayId))
+		case len(t.othersOn) > 0:
+			o.Owner = deref(t.othersOn[0].GatewayId)
+			elsewhere = append(elsewhere, table+": "+routeDesc(t.othersOn[0]))
+		default:
+			elsewhere = append(elsewhere, table+": "+routeDesc(cur[table][0]))
 		}
 	}
 	if o.Here {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
@@ -44,6 +43,9 @@ type Options struct {
 
 	// TaskPoll bounds the polling of an asynchronous task (zero: defaults).
 	TaskPoll TaskPoll
+	// Confirm bounds how long private-ip Acquire, after its task
+	// succeeded, polls Verify before the next attempt re-issues the write.
+	Confirm providers.Confirm
 }
 
 // TaskPoll is the bounded backoff used to poll DescribeVpcTaskResult.
@@ -103,13 +105,15 @@ type Provider struct {
 	instanceID providers.Memo
 	eniID      providers.Memo
 	nextHopIP  providers.Memo
+	vpcSubnet  providers.Memo // our ENI's "vpc/subnet"
 
 	association providers.Memo // havip: our instance id once the drift range is checked (ensureAssociated)
 }
 
 var (
-	_ providers.Provider = (*Provider)(nil)
-	_ providers.Verifier = (*Provider)(nil)
+	_ providers.Provider    = (*Provider)(nil)
+	_ providers.Verifier    = (*Provider)(nil)
+	_ providers.Preflighter = (*Provider)(nil)
 )
 
 // New builds the provider. Credentials: TENCENTCLOUD_SECRET_ID /
@@ -140,7 +144,7 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 	p.eniID.Set(opts.ENIID)
 	p.modes = providers.Modes{
 		ModeHaVip:     {Acquire: p.ensureAssociated, Verify: p.verifyHaVip},
-		ModePrivateIP: {Acquire: p.acquirePrivateIP, Verify: p.verifyPrivateIP},
+		ModePrivateIP: opts.Confirm.Wrap("tencent", "MigratePrivateIpAddress", providers.Mode{Acquire: p.acquirePrivateIP, Verify: p.verifyPrivateIP}),
 		ModeRoute:     {Acquire: p.acquireRoute, Verify: p.verifyRoute},
 	}
 	if c := credentialsFromEnv(); c != nil {
@@ -202,11 +206,25 @@ func (p *Provider) call(ctx context.Context, action string, fn func(c *vpc.Clien
 	if err == nil {
 		return nil
 	}
-	return callError(ctx, action, status, err)
+	ce := callError(ctx, action, status, err)
+	// A server message may echo what was signed: never let the credential
+	// reach an error or a log line.
+	ce.Err = redacted{ce.Err, providers.Redact(ce.Err.Error(), cred.SecretId, cred.SecretKey, cred.Token)}
+	return ce
 }
 
+// redacted is an error whose text has had the credentials removed; it still
+// unwraps to the original (context errors stay visible to errors.Is).
+type redacted struct {
+	err error
+	msg string
+}
+
+func (r redacted) Error() string { return r.msg }
+func (r redacted) Unwrap() error { return r.err }
+
 // callError maps an SDK error to *providers.CallError.
-func callError(ctx context.Context, action string, status int, err error) error {
+func callError(ctx context.Context, action string, status int, err error) *providers.CallError {
 	ce := &providers.CallError{Provider: "tencent", Action: action, HTTPCode: status, Err: err}
 	var te *tcerr.TencentCloudSDKError
 	if !errors.As(err, &te) {
@@ -231,16 +249,6 @@ func callError(ctx context.Context, action string, status int, err error) error 
 		ce.Retryable = retryableCode(te.Code)
 	}
 	return ce
-}
-
-// retryableCode: throttling, internal errors, and resources busy with
-// another operation.
-func retryableCode(code string) bool {
-	return strings.HasPrefix(code, "RequestLimitExceeded") ||
-		strings.HasPrefix(code, "InternalError") ||
-		code == "ResourceUnavailable" ||
-		strings.Contains(code, "InProgress") || strings.Contains(code, "Locked") ||
-		strings.HasSuffix(code, "Conflict")
 }
 
 // instance returns our instance id (config or metadata, kept).

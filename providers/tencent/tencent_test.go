@@ -66,6 +66,9 @@ func setup(t testing.TB, opts Options, prep func(*fakeCloud)) (*Provider, *cloud
 	if opts.TaskPoll == (TaskPoll{}) {
 		opts.TaskPoll = fastPoll
 	}
+	if opts.Confirm == (providers.Confirm{}) {
+		opts.Confirm = providers.Confirm{Polls: 3, Interval: time.Millisecond}
+	}
 	opts.Endpoint = srv.URL
 	p, err := New(context.Background(), opts, quiet())
 	if err != nil {
@@ -470,12 +473,24 @@ func TestTwoNodesTakeover(t *testing.T) {
 	}.Check(t)
 }
 
+// TestRetryableCode checks every code of the tables, plus the families.
 func TestRetryableCode(t *testing.T) {
+	for code := range transientCodes {
+		if !retryableCode(code) {
+			t.Errorf("retryableCode(%q) = false, want true", code)
+		}
+		if _, dup := finalCodes[code]; dup {
+			t.Errorf("%s is in both tables", code)
+		}
+	}
+	for code := range finalCodes {
+		if retryableCode(code) {
+			t.Errorf("retryableCode(%q) = true, want false", code)
+		}
+	}
 	for code, want := range map[string]bool{
-		"RequestLimitExceeded": true, "RequestLimitExceeded.UinLimitExceeded": true, "InternalError": true,
-		"InternalError.ModuleError": true, "ResourceUnavailable": true, "UnsupportedOperation.Locked": true,
-		"AuthFailure.SignatureFailure": false, "AuthFailure.SecretIdNotFound": false, "UnauthorizedOperation": false,
-		"InvalidParameterValue": false, "ResourceNotFound": false, "LimitExceeded": false, "": false,
+		"RequestLimitExceeded.UinLimitExceeded": true, "InternalError.Other": true,
+		"UnsupportedOperation.SomethingNew": false, "": false,
 	} {
 		if got := retryableCode(code); got != want {
 			t.Errorf("retryableCode(%q) = %v, want %v", code, got, want)

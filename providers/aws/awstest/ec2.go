@@ -33,6 +33,9 @@ type ENI struct {
 	MAC        string
 	PrimaryIP  string
 	Secondary  []string // secondary private IPv4 addresses
+	// VPCID and SubnetID place the ENI (default vpc-1 / subnet-1). Private
+	// addresses are unique within a VPC only: another VPC may reuse them.
+	VPCID, SubnetID string
 }
 
 // Route is one route of a route table; Target is the ENI id it points at.
@@ -69,6 +72,21 @@ type EC2 struct {
 	log    []Write
 	keys   map[string]string // access key id → secret
 	tokens map[string]string // access key id → session token (assumed roles)
+
+	maxPage      int             // DescribeNetworkInterfaces: most items per page (0: MaxResults)
+	unpagedLimit int             // unpaged, unscoped DescribeNetworkInterfaces fails above this many ENIs
+	remapDelay   int             // reassignments take effect after this many DescribeNetworkInterfaces calls
+	loseRemaps   int             // the next n reassignments are accepted and never applied
+	pending      []*pendingRemap // accepted reassignments not applied yet
+	denied       map[string]bool // actions the caller's policy does not allow
+}
+
+// pendingRemap is an accepted AssignPrivateIpAddresses reassignment that
+// has not taken effect yet ("Remapping an IP address is an asynchronous
+// operation", API_AssignPrivateIpAddresses).
+type pendingRemap struct {
+	eni, ip string
+	left    int // describes before it applies; <0: never (lost)
 }
 
 // NewServer starts a fake EC2 endpoint listening on addr (host:port; ""
@@ -111,6 +129,10 @@ func newEC2() *EC2 {
 		writes: map[string]int{},
 		keys:   map[string]string{AccessKeyID: SecretAccessKey},
 		tokens: map[string]string{},
+		denied: map[string]bool{},
+		// The reference gives no number for "a large number of network
+		// interfaces"; 1000 is one MaxResults page.
+		unpagedLimit: 1000,
 	}
 	s.Server = cloudtest.New(cloudtest.ActionParam, s.handle)
 	return s
@@ -151,7 +173,61 @@ func (s *EC2) AddENI(e ENI) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e.Secondary = slices.Clone(e.Secondary)
+	if e.VPCID == "" {
+		e.VPCID = "vpc-1"
+	}
+	if e.SubnetID == "" {
+		e.SubnetID = "subnet-1"
+	}
 	s.enis[e.ID] = &e
+}
+
+// SetMaxPage makes DescribeNetworkInterfaces return at most n items per
+// page even when MaxResults asks for more (the reference allows fewer
+// items than MaxResults; callers must follow NextToken). 0: MaxResults.
+func (s *EC2) SetMaxPage(n int) {
+	s.mu.Lock()
+	s.maxPage = n
+	s.mu.Unlock()
+}
+
+// SetUnpagedLimit sets how many ENIs the account may have before an
+// unpaginated DescribeNetworkInterfaces without a scoping filter fails
+// (API_DescribeNetworkInterfaces: "If you have a large number of network
+// interfaces, the operation fails unless you use pagination or one of the
+// following filters: group-id, mac-address, private-dns-name,
+// private-ip-address, subnet-id, or vpc-id"). Default 1000.
+func (s *EC2) SetUnpagedLimit(n int) {
+	s.mu.Lock()
+	s.unpagedLimit = n
+	s.mu.Unlock()
+}
+
+// SetRemapDelay makes every reassignment of a secondary address
+// (AssignPrivateIpAddresses with AllowReassignment moving it from another
+// ENI) take effect only after n further DescribeNetworkInterfaces calls:
+// "Remapping an IP address is an asynchronous operation"
+// (API_AssignPrivateIpAddresses).
+func (s *EC2) SetRemapDelay(n int) {
+	s.mu.Lock()
+	s.remapDelay = n
+	s.mu.Unlock()
+}
+
+// LoseNextRemaps makes the next n reassignments succeed at the API and never
+// take effect: an asynchronous remap that failed after the call returned.
+func (s *EC2) LoseNextRemaps(n int) {
+	s.mu.Lock()
+	s.loseRemaps = n
+	s.mu.Unlock()
+}
+
+// Deny makes action fail with UnauthorizedOperation (HTTP 403), with and
+// without DryRun, as for a caller whose IAM policy lacks ec2:<action>.
+func (s *EC2) Deny(action string) {
+	s.mu.Lock()
+	s.denied[action] = true
+	s.mu.Unlock()
 }
 
 // AddRouteTable adds or replaces a route table.
@@ -207,8 +283,22 @@ func (s *EC2) Holder(ip string) string {
 	return s.holder(ip)
 }
 
-func (s *EC2) holder(ip string) string {
-	for id, e := range s.enis {
+// HolderIn returns the ENI of VPC vpc that holds the private IPv4 ip.
+func (s *EC2) HolderIn(vpc, ip string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.holderIn(vpc, ip)
+}
+
+// holder returns the first ENI (by id) of any VPC that holds ip.
+func (s *EC2) holder(ip string) string { return s.holderIn("", ip) }
+
+func (s *EC2) holderIn(vpc, ip string) string {
+	for _, id := range sortedKeys(s.enis) {
+		e := s.enis[id]
+		if vpc != "" && e.VPCID != vpc {
+			continue
+		}
 		if e.PrimaryIP == ip || slices.Contains(e.Secondary, ip) {
 			return id
 		}
@@ -302,6 +392,18 @@ func (s *EC2) handle(r cloudtest.Request) cloudtest.Response {
 	if e := s.checkAuth(r); e != nil {
 		return ErrorResponse(e.status, e.code, e.message, reqID)
 	}
+	// DryRun (every action's common parameter): "Checks whether you have
+	// the required permissions for the action, without actually making the
+	// request, and provides an error response. If you have the required
+	// permissions, the error response is DryRunOperation. Otherwise, it is
+	// UnauthorizedOperation." DryRunOperation is HTTP 412
+	// (errors-overview.html, "Common client error codes").
+	if s.denied[r.Action] {
+		return ErrorResponse(http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation.", reqID)
+	}
+	if r.Params["DryRun"] == "true" {
+		return ErrorResponse(http.StatusPreconditionFailed, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.", reqID)
+	}
 	var body any
 	var e *apiError
 	switch r.Action {
@@ -389,6 +491,8 @@ type eniXML struct {
 	MAC        string      `xml:"macAddress"`
 	PrivateIP  string      `xml:"privateIpAddress"`
 	Status     string      `xml:"status"`
+	VPCID      string      `xml:"vpcId"`
+	SubnetID   string      `xml:"subnetId"`
 	InstanceID string      `xml:"attachment>instanceId,omitempty"`
 	IPs        []privIPXML `xml:"privateIpAddressesSet>item"`
 }
@@ -399,36 +503,74 @@ type privIPXML struct {
 }
 
 type describeENIsResponse struct {
-	XMLName xml.Name `xml:"DescribeNetworkInterfacesResponse"`
-	ENIs    []eniXML `xml:"networkInterfaceSet>item"`
+	XMLName   xml.Name `xml:"DescribeNetworkInterfacesResponse"`
+	ENIs      []eniXML `xml:"networkInterfaceSet>item"`
+	NextToken string   `xml:"nextToken,omitempty"`
 }
 
+// scopingFilters are the filters that let an unpaginated
+// DescribeNetworkInterfaces succeed with many ENIs
+// (API_DescribeNetworkInterfaces). addresses.private-ip-address, which
+// matches secondary addresses too, is not one of them.
+var scopingFilters = []string{"group-id", "mac-address", "private-dns-name", "private-ip-address", "subnet-id", "vpc-id"}
+
+// describeNetworkInterfaces follows
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeNetworkInterfaces.html:
+// Filter.N (exact values, OR within a filter, AND across filters),
+// NetworkInterfaceId.N, MaxResults (5..1000, not with NetworkInterfaceId:
+// InvalidParameterCombination) and NextToken.
 func (s *EC2) describeNetworkInterfaces(p map[string]string) (any, *apiError) {
+	s.tickRemaps()
 	ids := list(p, "NetworkInterfaceId")
 	f := filters(p)
 	for name := range f {
 		switch name {
-		case "addresses.private-ip-address", "network-interface-id", "attachment.instance-id":
+		case "addresses.private-ip-address", "private-ip-address", "network-interface-id", "attachment.instance-id", "vpc-id", "subnet-id":
 		default:
-			return nil, &apiError{http.StatusBadRequest, "InvalidParameterValue", "unsupported filter " + name}
+			return nil, &apiError{http.StatusBadRequest, "InvalidParameterValue", "The filter '" + name + "' is invalid"}
 		}
+	}
+	max := 0
+	if v, ok := p["MaxResults"]; ok {
+		if len(ids) > 0 {
+			return nil, &apiError{http.StatusBadRequest, "InvalidParameterCombination", "The parameter NetworkInterfaceIds cannot be used with the parameter maxResults"}
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 5 || n > 1000 {
+			return nil, &apiError{http.StatusBadRequest, "InvalidParameterValue", "Value ( " + v + " ) for parameter maxResults is invalid. Expecting a value between 5 and 1000."}
+		}
+		max = n
 	}
 	for _, id := range ids {
 		if s.enis[id] == nil {
 			return nil, notFound("InvalidNetworkInterfaceID.NotFound", "network interface '"+id+"'")
 		}
 	}
-	keys := sortedKeys(s.enis)
-	resp := describeENIsResponse{ENIs: []eniXML{}}
-	for _, id := range keys {
+	scoped := len(ids) > 0 || slices.ContainsFunc(scopingFilters, func(n string) bool { _, ok := f[n]; return ok })
+	if max == 0 && !scoped && len(s.enis) > s.unpagedLimit {
+		// The reference says the call "fails" without naming the code.
+		return nil, &apiError{http.StatusBadRequest, "UnsupportedOperation", "too many network interfaces for an unpaginated request: use MaxResults or a subnet-id / vpc-id filter"}
+	}
+	match := func(vals []string, v string) bool { return slices.Contains(vals, v) }
+	var all []eniXML
+	for _, id := range sortedKeys(s.enis) {
 		e := s.enis[id]
 		if len(ids) > 0 && !slices.Contains(ids, id) {
 			continue
 		}
-		if v, ok := f["network-interface-id"]; ok && !slices.Contains(v, id) {
+		if v, ok := f["network-interface-id"]; ok && !match(v, id) {
 			continue
 		}
-		if v, ok := f["attachment.instance-id"]; ok && !slices.Contains(v, e.InstanceID) {
+		if v, ok := f["attachment.instance-id"]; ok && !match(v, e.InstanceID) {
+			continue
+		}
+		if v, ok := f["vpc-id"]; ok && !match(v, e.VPCID) {
+			continue
+		}
+		if v, ok := f["subnet-id"]; ok && !match(v, e.SubnetID) {
+			continue
+		}
+		if v, ok := f["private-ip-address"]; ok && !match(v, e.PrimaryIP) {
 			continue
 		}
 		if v, ok := f["addresses.private-ip-address"]; ok && !slices.ContainsFunc(v, func(ip string) bool {
@@ -436,14 +578,64 @@ func (s *EC2) describeNetworkInterfaces(p map[string]string) (any, *apiError) {
 		}) {
 			continue
 		}
-		x := eniXML{ID: e.ID, MAC: e.MAC, PrivateIP: e.PrimaryIP, Status: "in-use", InstanceID: e.InstanceID}
+		x := eniXML{ID: e.ID, MAC: e.MAC, PrivateIP: e.PrimaryIP, Status: "in-use", VPCID: e.VPCID, SubnetID: e.SubnetID, InstanceID: e.InstanceID}
 		x.IPs = append(x.IPs, privIPXML{IP: e.PrimaryIP, Primary: true})
 		for _, ip := range e.Secondary {
 			x.IPs = append(x.IPs, privIPXML{IP: ip})
 		}
-		resp.ENIs = append(resp.ENIs, x)
+		all = append(all, x)
+	}
+	resp := describeENIsResponse{ENIs: []eniXML{}}
+	start := 0
+	if tok := p["NextToken"]; tok != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(tok, "page-"))
+		if err != nil || n < 0 || n > len(all) {
+			return nil, &apiError{http.StatusBadRequest, "InvalidNextToken", "The token '" + tok + "' is invalid"}
+		}
+		start = n
+	}
+	size := len(all) - start
+	if max > 0 && size > max {
+		size = max
+	}
+	if max > 0 && s.maxPage > 0 && size > s.maxPage {
+		size = s.maxPage
+	}
+	resp.ENIs = append(resp.ENIs, all[start:start+size]...)
+	if start+size < len(all) {
+		resp.NextToken = "page-" + strconv.Itoa(start+size)
 	}
 	return resp, nil
+}
+
+// tickRemaps counts one DescribeNetworkInterfaces against every pending
+// reassignment and applies those that are due. Caller holds s.mu.
+func (s *EC2) tickRemaps() {
+	keep := s.pending[:0]
+	for _, r := range s.pending {
+		if r.left < 0 {
+			continue // lost: never applies
+		}
+		if r.left--; r.left > 0 {
+			keep = append(keep, r)
+			continue
+		}
+		if e := s.enis[r.eni]; e != nil {
+			s.move(e, r.ip)
+		}
+	}
+	s.pending = keep
+}
+
+// move takes ip from its holder in e's VPC and gives it to e.
+func (s *EC2) move(e *ENI, ip string) {
+	if h := s.holderIn(e.VPCID, ip); h != "" && h != e.ID {
+		o := s.enis[h]
+		o.Secondary = slices.DeleteFunc(o.Secondary, func(x string) bool { return x == ip })
+	}
+	if !slices.Contains(e.Secondary, ip) && e.PrimaryIP != ip {
+		e.Secondary = append(e.Secondary, ip)
+	}
 }
 
 type assignResponse struct {
@@ -464,23 +656,28 @@ func (s *EC2) assignPrivateIPs(p map[string]string) (any, *apiError) {
 	}
 	reassign := p["AllowReassignment"] == "true"
 	for _, ip := range ips {
-		if h := s.holder(ip); h != "" && h != id && !reassign {
+		if h := s.holderIn(e.VPCID, ip); h != "" && h != id && !reassign {
 			return nil, &apiError{http.StatusBadRequest, "PrivateIpAddressInUse", "Address " + ip + " is in use by " + h}
 		}
 	}
 	resp := assignResponse{ENI: id}
 	for _, ip := range ips {
-		if h := s.holder(ip); h != "" && h != id {
-			o := s.enis[h]
-			if o.PrimaryIP == ip {
-				return nil, &apiError{http.StatusBadRequest, "InvalidParameterValue", ip + " is the primary address of " + h}
-			}
-			o.Secondary = slices.DeleteFunc(o.Secondary, func(x string) bool { return x == ip })
-		}
-		if !slices.Contains(e.Secondary, ip) && e.PrimaryIP != ip {
-			e.Secondary = append(e.Secondary, ip)
+		h := s.holderIn(e.VPCID, ip)
+		if h != "" && h != id && s.enis[h].PrimaryIP == ip {
+			return nil, &apiError{http.StatusBadRequest, "InvalidParameterValue", ip + " is the primary address of " + h}
 		}
 		resp.Assigned = append(resp.Assigned, privIPXML{IP: ip})
+		switch {
+		case h == "" || h == id:
+			s.move(e, ip)
+		case s.loseRemaps > 0:
+			s.loseRemaps--
+			s.pending = append(s.pending, &pendingRemap{eni: id, ip: ip, left: -1})
+		case s.remapDelay > 0:
+			s.pending = append(s.pending, &pendingRemap{eni: id, ip: ip, left: s.remapDelay})
+		default:
+			s.move(e, ip)
+		}
 	}
 	return resp, nil
 }
@@ -553,7 +750,10 @@ func (s *EC2) putRoute(action string, p map[string]string) (any, *apiError) {
 	case action == "CreateRoute" && i >= 0:
 		return nil, &apiError{http.StatusBadRequest, "RouteAlreadyExists", "The route identified by " + dst + " already exists."}
 	case action == "ReplaceRoute" && i < 0:
-		return nil, &apiError{http.StatusBadRequest, "InvalidRoute.NotFound", "no route with destination-cidr-block " + dst + " in route table " + id}
+		// API_ReplaceRoute names no code for this; AWS answers
+		// InvalidParameterValue (checked against AWS by moto, getmoto/moto
+		// PR 6425), not InvalidRoute.NotFound.
+		return nil, &apiError{http.StatusBadRequest, "InvalidParameterValue", "There is no route defined for '" + dst + "' in the route table. Use CreateRoute instead."}
 	case i >= 0:
 		routes[i].Target = eni
 	default:
@@ -644,4 +844,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// DescribeRouteTablesResponse builds a DescribeRouteTables answer showing
+// tables (ENI targets, state active), for FailNext: a read that is stale by
+// the time the caller writes.
+func DescribeRouteTablesResponse(tables map[string][]Route) cloudtest.Response {
+	resp := describeRouteTablesResponse{Tables: []routeTableXML{}}
+	for _, id := range sortedKeys(tables) {
+		t := routeTableXML{ID: id}
+		for _, r := range tables[id] {
+			t.Routes = append(t.Routes, routeXML{Destination: r.Destination, ENI: r.Target, Origin: "CreateRoute", State: "active"})
+		}
+		resp.Tables = append(resp.Tables, t)
+	}
+	b, _ := xml.Marshal(resp)
+	return cloudtest.Response{Header: http.Header{"Content-Type": {"text/xml"}}, Body: append([]byte(xml.Header), b...)}
 }
