@@ -25,6 +25,7 @@ const (
 	Error                  // master, the last attempt failed (retried)
 	Released               // no longer master, VIPs released
 	Fenced                 // master, but the VIP is owned elsewhere and a higher-priority master is heard
+	DryRun                 // master in dry-run mode: every change was logged, none made
 )
 
 func (s State) String() string {
@@ -39,6 +40,8 @@ func (s State) String() string {
 		return "released"
 	case Fenced:
 		return "fenced"
+	case DryRun:
+		return "dry-run"
 	}
 	return ""
 }
@@ -76,6 +79,7 @@ type Holder struct {
 	fenced func() bool
 	// onConfirm, when set, gets the time from "master decided" to confirmed.
 	onConfirm func(time.Duration)
+	dryRun    bool
 
 	want     chan bool     // latest desired mastership (cap 1, latest wins)
 	announce chan struct{} // re-announce request (cap 1)
@@ -123,6 +127,10 @@ func New(log *slog.Logger, vips []providers.VIP, local, cloud providers.Provider
 		h.callTimeout = o.CallTimeout
 	}
 	h.driftInterval, h.garpRefresh, h.garpDelay = o.DriftInterval, o.GARPRefresh, o.GARPDelay
+	h.dryRun = o.DryRun
+	if h.dryRun {
+		h.driftInterval = 0 // nothing was moved: nothing can drift back
+	}
 	if o.Fence {
 		h.fenced = o.Fenced
 	}
@@ -309,6 +317,10 @@ func (h *Holder) acquire(ctx context.Context, vips []providers.VIP) {
 		return
 	}
 	if h.cloud == nil {
+		if h.dryRun {
+			h.set(DryRun, nil)
+			return
+		}
 		h.log.Info("vip acquired", "provider", h.local.Name(), "took", time.Since(start))
 		h.set(Confirmed, nil)
 		return
@@ -318,6 +330,10 @@ func (h *Holder) acquire(ctx context.Context, vips []providers.VIP) {
 		if !h.waitFence(ctx, v) || !h.cloudAcquire(ctx, v) {
 			return
 		}
+	}
+	if h.dryRun {
+		h.set(DryRun, nil)
+		return
 	}
 	for _, v := range vips {
 		if !h.waitConfirmed(ctx, v) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipd/vipd/cmd/vipd/internal/plan"
 	"github.com/vipd/vipd/providers"
 	"github.com/vipd/vipd/providers/providertest"
 )
@@ -235,5 +236,22 @@ func TestHolderSetVIPsWhileMasterAddsAndRemovesInPlace(t *testing.T) {
 	}
 	if !local.Held(second) {
 		t.Error("the kept vip is no longer held")
+	}
+}
+
+func TestHolderDryRunShowsDryRunAndWaitsForNothing(t *testing.T) {
+	local, cloud := providertest.New("local"), providertest.New("cloud")
+	cloud.SetOwnership(providers.Ownership{Here: false, Owner: "i-peer"}) // nothing moves in a dry run
+	h := New(slog.New(slog.NewTextHandler(io.Discard, nil)), []providers.VIP{testVIP}, local, cloud,
+		Options{Holder: plan.Holder{DryRun: true, DriftInterval: time.Millisecond}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { h.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	h.SetMaster(true)
+	waitState(t, h, DryRun)
+	time.Sleep(20 * time.Millisecond)
+	if n := cloud.Count(providertest.OpVerify); n != 0 {
+		t.Errorf("dry run verified %d times (drift or confirmation), want none", n)
 	}
 }

@@ -116,6 +116,9 @@ type Holder struct {
 	GARPRefresh   time.Duration // 0: no periodic re-announce
 	GARPDelay     time.Duration // second burst after becoming master (0: none)
 	Fence         bool
+	// DryRun: the providers change nothing and only log; the holder shows
+	// "dry-run" and does not wait for a confirmation that cannot come.
+	DryRun bool
 }
 
 // Notify are the notify commands of an instance or sync group (keepalived
@@ -460,7 +463,7 @@ func (b *builder) instance(at string, c configs.Instance, scripts []configs.Scri
 	in.Holder = Holder{
 		Backoff:     providers.Backoff{Initial: pr.Backoff.Initial, Max: pr.Backoff.Max},
 		CallTimeout: pr.CallTimeout, DriftInterval: pr.DriftCheckInterval,
-		GARPRefresh: c.GARP.MasterRefresh, GARPDelay: c.GARP.MasterDelay, Fence: pr.Fence,
+		GARPRefresh: c.GARP.MasterRefresh, GARPDelay: c.GARP.MasterDelay, Fence: pr.Fence, DryRun: pr.DryRun,
 	}
 	in.Notify = Notify{Generic: c.Notify, Master: c.NotifyMaster, Backup: c.NotifyBackup, Fault: c.NotifyFault, Stop: c.NotifyStop}
 	// As keepalived (without sync_group_tracking_weight): a track of an
@@ -532,7 +535,8 @@ func (b *builder) provider(at string, c configs.Instance) Provider {
 		out.Aliyun = &aliyun.Options{
 			Mode: pr.Mode, Region: pr.Region, InstanceID: pr.InstanceID, ENIID: pr.ENIID, HaVipID: pr.HaVipID,
 			RouteTableIDs: pr.RouteTableIDs, PeerENIID: pr.PeerENIID, ManageAssociation: pr.ManageAssociation,
-			Endpoint: pr.Endpoint, MetadataEndpoint: pr.MetadataEndpoint, DryRun: pr.DryRun, NoLocalAddress: pr.NoLocalAddress,
+			Endpoint: pr.Endpoint, ECSEndpoint: pr.ECSEndpoint, MetadataEndpoint: pr.MetadataEndpoint,
+			DryRun: pr.DryRun, NoLocalAddress: pr.NoLocalAddress,
 		}
 		verr = out.Aliyun.Validate()
 	case Tencent:
@@ -549,7 +553,7 @@ func (b *builder) provider(at string, c configs.Instance) Provider {
 		b.errs = append(b.errs, fmt.Errorf("%s: %s", at, msg))
 	}
 	if kind == Netlink || !pr.NoLocalAddress {
-		out.Local = &netlink.Options{GARPCount: c.GARP.Count, GARPInterval: c.GARP.Interval}
+		out.Local = &netlink.Options{GARPCount: c.GARP.Count, GARPInterval: c.GARP.Interval, DryRun: pr.DryRun}
 	}
 	return out
 }
