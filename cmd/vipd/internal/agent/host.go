@@ -156,6 +156,23 @@ func linkUp(l vnl.Link) bool {
 // address on the NIC plus GARP/NA) and its cloud provider.
 func buildProviders(ctx context.Context, in plan.Instance, log *slog.Logger) (local, cloud providers.Provider, closeFn func(), err error) {
 	p := in.Provider
+	if cloud, err = newCloud(ctx, p, log); err != nil {
+		return nil, nil, nil, err
+	}
+	closeFn = func() {}
+	if p.Local != nil {
+		nl := netlink.New(*p.Local, log)
+		local, closeFn = nl, func() { _ = nl.Close() }
+	}
+	return local, cloud, closeFn, nil
+}
+
+// newCloud builds the cloud provider of p (nil for netlink).
+func newCloud(ctx context.Context, p plan.Provider, log *slog.Logger) (providers.Provider, error) {
+	var (
+		cloud providers.Provider
+		err   error
+	)
 	switch p.Kind {
 	case plan.AWS:
 		cloud, err = aws.New(ctx, *p.AWS, log)
@@ -165,12 +182,45 @@ func buildProviders(ctx context.Context, in plan.Instance, log *slog.Logger) (lo
 		cloud, err = tencent.New(ctx, *p.Tencent, log)
 	}
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("provider %s: %w", p.Kind, err)
+		return nil, fmt.Errorf("provider %s: %w", p.Kind, err)
 	}
-	closeFn = func() {}
-	if p.Local != nil {
-		nl := netlink.New(*p.Local, log)
-		local, closeFn = nl, func() { _ = nl.Close() }
+	return cloud, nil
+}
+
+// Preflight is the go-live check of one instance's cloud provider.
+type Preflight struct {
+	Instance string
+	Verdict  providers.Verdict
+	Err      error // the provider could not be built (credentials, metadata)
+}
+
+// OK reports whether the provider was built and no check failed.
+func (p Preflight) OK() bool { return p.Err == nil && p.Verdict.OK() }
+
+// PreflightClouds builds the cloud provider of every cloud instance of p, as
+// run does, and asks it whether it could move the instance's VIPs:
+// credentials, identity discovery, reads, and write permissions where the
+// cloud has a dry run (EC2 DryRun). It changes nothing anywhere.
+func PreflightClouds(ctx context.Context, p *plan.Plan, log *slog.Logger) []Preflight {
+	var out []Preflight
+	for _, in := range p.Instances {
+		if in.Provider.Kind == plan.Netlink {
+			continue
+		}
+		pf := Preflight{Instance: in.Name}
+		cloud, err := newCloud(ctx, in.Provider, log.With("instance", in.Name))
+		if err != nil {
+			pf.Err = err
+			out = append(out, pf)
+			continue
+		}
+		pre, ok := cloud.(providers.Preflighter)
+		if !ok {
+			pf.Err = fmt.Errorf("provider %s has no preflight check", in.Provider.Kind)
+		} else {
+			pf.Verdict, pf.Err = pre.Preflight(ctx, in.VIPs...)
+		}
+		out = append(out, pf)
 	}
-	return local, cloud, closeFn, nil
+	return out
 }
