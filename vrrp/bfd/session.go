@@ -104,6 +104,7 @@ type Status struct {
 	// its packets (RFC 5880 §6.8.4); 0 until a packet was received.
 	DetectionTime time.Duration
 	Since         time.Time // time of the last change
+	LastRx        time.Time // when the last valid packet was received; zero if never
 }
 
 // Session is one BFD session in asynchronous mode (RFC 5880 §6.8) with a
@@ -254,6 +255,9 @@ func (s *Session) receive(ctx context.Context, c Control) {
 		s.armTx()
 	}
 	s.detectTimer.Reset(s.detectionTime())
+	s.mu.Lock()
+	s.st.LastRx = s.clk.Now()
+	s.mu.Unlock()
 	s.updateStatus()
 }
 

@@ -358,6 +358,9 @@ func TestDetectionTime(t *testing.T) {
 						last = s.At
 					}
 				}
+				if got := a.s.Status().LastRx; !got.Equal(last) {
+					t.Errorf("a's LastRx %v, want %v", got, last)
+				}
 				cs := a.rec.all()
 				got := cs[len(cs)-1]
 				want := bfd.Change{Peer: addrB, From: bfd.Up, To: bfd.Down, Diag: bfd.DiagTimeExpired, RemoteState: bfd.Down,

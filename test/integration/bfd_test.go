@@ -1,0 +1,279 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vipd/vipd/test/harness"
+	"github.com/vipd/vipd/vrrp/bfd"
+)
+
+// BFD interop with keepalived's own BFD (Debian builds it with
+// --enable-bfd): a vipd bfd.Session in node 1 against a keepalived
+// bfd_instance in node 2, both at 50 ms × 3, so the Detection Time is
+// 150 ms on both sides.
+const (
+	bfdInterval = 50 * time.Millisecond
+	bfdMult     = 3
+	bfdDetect   = bfdMult * bfdInterval
+	// bfdMargin is what detection may take beyond the Detection Time on
+	// this shared, loaded machine: timer and scheduling latency of both
+	// daemons and of the test (the lower bound needs none: a session cannot
+	// expire before the Detection Time after the last packet, which is at
+	// most one interval before the cut).
+	bfdMargin = 150 * time.Millisecond
+	// bfdUpTimeout bounds session establishment: both sides send at the
+	// slow 1 s rate until Up (RFC 5880 §6.8.3), so a few seconds.
+	bfdUpTimeout = 10 * time.Second
+)
+
+func TestBFDInteropKeepalived(t *testing.T) {
+	requireKeepalived(t)
+	for _, v6 := range []bool{false, true} {
+		name := "ipv4"
+		if v6 {
+			name = "ipv6"
+		}
+		t.Run(name, func(t *testing.T) { testBFDInterop(t, v6) })
+	}
+	t.Run("ipv6_keepalived_default_hoplimit_rejected", testBFDHopLimit64)
+}
+
+// keepalived sends IPv6 BFD with hop limit 64 unless told `hoplimit 255`:
+// vipd discards those packets (GTSM, RFC 5881 §5), counts them as "ttl"
+// and never comes Up. The lead's keepalived config translation must set
+// hoplimit 255 on IPv6 bfd_instances.
+func testBFDHopLimit64(t *testing.T) {
+	b := harness.New(t, 2)
+	dir := t.TempDir()
+	n1, n2 := b.Node(1), b.Node(2)
+	conf := strings.Replace(keepalivedBFDConfig(n2, n2.IPv6, n1.IPv6), "  hoplimit 255\n", "", 1)
+	startKeepalivedBFD(t, n2, dir, conf)
+	v := startVipdBFD(t, n1, n1.IPv6, n2.IPv6)
+	// keepalived sends at 1 s while Down: 3 s give it 3 chances.
+	if !waitFor(5*time.Second, func() bool { return v.mux.Counters().Get(bfd.DropTTL) >= 2 }) {
+		t.Fatalf("drops %v, want ttl ≥ 2", v.mux.Counters().Snapshot())
+	}
+	if st := v.s.State(); st != bfd.Down {
+		t.Errorf("vipd session %v, want Down", st)
+	}
+}
+
+// vipdBFD is the vipd side: a Mux and one Session in a node.
+type vipdBFD struct {
+	mux     *bfd.Mux
+	s       *bfd.Session
+	changes chan bfd.Change
+	cancel  context.CancelFunc // stops the session (it sends AdminDown)
+	done    chan struct{}
+}
+
+func startVipdBFD(t *testing.T, n *harness.NS, local, peer netip.Addr) *vipdBFD {
+	t.Helper()
+	var conn bfd.Conn
+	var ifIndex int
+	if err := n.Do(func() error {
+		ifi, err := net.InterfaceByName("eth0")
+		if err != nil {
+			return err
+		}
+		ifIndex = ifi.Index
+		conn, err = bfd.Listen()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m, err := bfd.NewMux(conn, nil, log.With("node", n.Role), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &vipdBFD{mux: m, changes: make(chan bfd.Change, 64), done: make(chan struct{})}
+	v.s, err = m.NewSession(bfd.Config{Local: local, Peer: peer, IfIndex: ifIndex,
+		DesiredMinTx: bfdInterval, RequiredMinRx: bfdInterval, DetectMult: bfdMult}, func(c bfd.Change) {
+		select {
+		case v.changes <- c:
+		default:
+			t.Errorf("change channel full, lost %+v", c)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	muxCtx, muxCancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	v.cancel = cancel
+	muxDone := make(chan struct{})
+	go func() { defer close(muxDone); _ = m.Run(muxCtx) }()
+	go func() { defer close(v.done); _ = v.s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-v.done
+		muxCancel()
+		<-muxDone
+		conn.Close()
+		t.Logf("vipd bfd drops: %v", m.Counters().Snapshot())
+	})
+	return v
+}
+
+// waitChange waits for the next change to state to.
+func (v *vipdBFD) waitChange(t *testing.T, to bfd.State, timeout time.Duration, ka *harness.Proc) bfd.Change {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case c := <-v.changes:
+			if c.To == to {
+				return c
+			}
+		case <-deadline:
+			t.Fatalf("vipd session not %v after %v: %+v\nkeepalived:\n%s", to, timeout, v.s.Status(), tail(ka.Output(), 30))
+		}
+	}
+}
+
+// drain discards the changes so far.
+func (v *vipdBFD) drain() {
+	for {
+		select {
+		case <-v.changes:
+		default:
+			return
+		}
+	}
+}
+
+func keepalivedBFDConfig(n *harness.NS, local, peer netip.Addr) string {
+	hop := ""
+	if peer.Is6() {
+		hop = "  hoplimit 255\n" // keepalived's IPv6 default is 64, which GTSM (RFC 5881 §5) rejects
+	}
+	return fmt.Sprintf("global_defs {\n  router_id %s\n}\nbfd_instance vipd {\n  neighbor_ip %s\n  source_ip %s\n"+
+		"  min_rx %d\n  min_tx %d\n  idle_tx 1000\n  multiplier %d\n%s}\n",
+		n.Role, peer, local, bfdInterval.Milliseconds(), bfdInterval.Milliseconds(), bfdMult, hop)
+}
+
+func startKeepalivedBFD(t *testing.T, n *harness.NS, dir, conf string) *harness.Proc {
+	t.Helper()
+	cfg := harness.WriteFile(t, dir, n.Role+"-keepalived.conf", conf)
+	pre := filepath.Join(dir, n.Role+"-ka")
+	for _, s := range []string{".pid", "-bfd.pid", "-vrrp.pid", "-chk.pid"} {
+		_ = os.Remove(pre + s) // a killed keepalived leaves them behind
+	}
+	return n.Start(t, n.Role+"-keepalived", dir, "keepalived", "-n", "-l", "-D", "-f", cfg,
+		"-p", pre+".pid", "-b", pre+"-bfd.pid", "-r", pre+"-vrrp.pid", "-c", pre+"-chk.pid", "-i", n.Role)
+}
+
+var kaExpired = regexp.MustCompile(`\(vipd\) Expired after (\d+) ms \((\d+) usec overdue\)`)
+
+func testBFDInterop(t *testing.T, v6 bool) {
+	b := harness.New(t, 2)
+	dir := t.TempDir()
+	n1, n2 := b.Node(1), b.Node(2)
+	a1, a2 := n1.IPv4, n2.IPv4
+	if v6 {
+		a1, a2 = n1.IPv6, n2.IPv6
+	}
+	conf := keepalivedBFDConfig(n2, a2, a1)
+	ka := startKeepalivedBFD(t, n2, dir, conf)
+	v := startVipdBFD(t, n1, a1, a2)
+
+	// A restarted keepalived appends to the same log: count occurrences.
+	const kaUp = "(vipd) Entering Up state"
+	up := func(phase string, kaUps int) {
+		t.Helper()
+		v.waitChange(t, bfd.Up, bfdUpTimeout, ka)
+		waitLogCount(t, ka, kaUp, kaUps, bfdUpTimeout)
+		// The Poll Sequence after Up agrees on the fast interval.
+		if !waitFor(2*time.Second, func() bool {
+			st := v.s.Status()
+			return st.State == bfd.Up && st.TxInterval == bfdInterval && st.DetectionTime == bfdDetect
+		}) {
+			t.Fatalf("%s: vipd session %+v, want Up with tx %v and detection %v", phase, v.s.Status(), bfdInterval, bfdDetect)
+		}
+		// Settle, and check that the session stays up at 50 ms.
+		time.Sleep(500 * time.Millisecond)
+		if st := v.s.State(); st != bfd.Up {
+			t.Fatalf("%s: vipd session flapped to %v", phase, st)
+		}
+		v.drain()
+	}
+	// vipdDetects cuts keepalived off with cut and measures how long vipd
+	// takes to declare the session Down.
+	vipdDetects := func(phase string, cut func()) {
+		t.Helper()
+		start := time.Now()
+		cut()
+		c := v.waitChange(t, bfd.Down, bfdDetect+bfdMargin+time.Second, ka)
+		gap := c.At.Sub(start)
+		t.Logf("%s: vipd declared keepalived down %v after the cut, %v after its last packet (detection time %v)", phase,
+			gap.Round(time.Millisecond), c.At.Sub(v.s.Status().LastRx).Round(time.Millisecond), bfdDetect)
+		if sinceLast := c.At.Sub(v.s.Status().LastRx); sinceLast < bfdDetect || sinceLast > bfdDetect+bfdMargin {
+			t.Errorf("%s: Down %v after the last packet, want %v..%v", phase, sinceLast, bfdDetect, bfdDetect+bfdMargin)
+		}
+		if c.Diag != bfd.DiagTimeExpired {
+			t.Errorf("%s: diag %v, want %v", phase, c.Diag, bfd.DiagTimeExpired)
+		}
+		if lo, hi := bfdDetect-bfdInterval, bfdDetect+bfdMargin; gap < lo || gap > hi {
+			t.Errorf("%s: detected after %v, want %v..%v", phase, gap, lo, hi)
+		}
+	}
+
+	// A cut link is the node's port on the bridge set down: the node loses
+	// carrier but, unlike `ip link set eth0 down`, keeps its IPv6 address.
+	cut := func(n *harness.NS, state string) {
+		t.Helper()
+		if out, err := b.Switch.IP("link", "set", n.SwitchPort, state); err != nil {
+			t.Fatalf("switch port %s %s: %v: %s", n.Role, state, err, out)
+		}
+	}
+
+	// 1. Up on both sides.
+	up("start", 1)
+
+	// 2. keepalived is killed: vipd detects it in the Detection Time.
+	vipdDetects("kill -9 keepalived", ka.Kill9)
+	_ = ka.Wait(5 * time.Second)
+
+	// 3. keepalived again, then its link is cut.
+	ka = startKeepalivedBFD(t, n2, dir, conf)
+	up("keepalived restarted", 2)
+	vipdDetects("keepalived's link cut", func() { cut(n2, "down") })
+	cut(n2, "up")
+	up("keepalived's link restored", 3)
+
+	// 4. The reverse: vipd's link is cut; keepalived logs how long after
+	// our last packet it expired the session.
+	expired := len(kaExpired.FindAllString(ka.Output(), -1))
+	cut(n1, "down")
+	if !waitFor(bfdDetect+bfdMargin+time.Second, func() bool { return len(kaExpired.FindAllString(ka.Output(), -1)) > expired }) {
+		t.Fatalf("keepalived did not expire the session:\n%s", tail(ka.Output(), 30))
+	}
+	all := kaExpired.FindAllStringSubmatch(ka.Output(), -1)
+	m := all[len(all)-1]
+	ms, _ := strconv.Atoi(m[1])
+	t.Logf("vipd's link cut: keepalived expired the session %d ms after vipd's last packet (%s µs overdue)", ms, m[2])
+	if dead := time.Duration(ms) * time.Millisecond; dead < bfdDetect || dead > bfdDetect+bfdMargin {
+		t.Errorf("keepalived expired after %v, want %v..%v", dead, bfdDetect, bfdDetect+bfdMargin)
+	}
+	cut(n1, "up")
+	v.waitChange(t, bfd.Down, bfdUpTimeout, ka) // vipd expired keepalived as well
+	up("vipd's link restored", 4)
+
+	// 5. vipd stops its session: keepalived hears AdminDown at once.
+	v.cancel()
+	<-v.done
+	const kaAdminDown = "(vipd) Entering Down state (Local diagnostic - Neighbor Signaled Session Down, Remote diagnostic - Administratively Down)"
+	waitLogCount(t, ka, kaAdminDown, 1, 2*time.Second)
+}
