@@ -241,6 +241,15 @@ func testBFDInterop(t *testing.T, v6 bool) {
 
 	// 1. Up on both sides.
 	up("start", 1)
+	if d, err := time.ParseDuration(os.Getenv("VIPD_BFD_SOAK")); err == nil && !v6 {
+		// Optional soak: no false Down at 50 ms × 3 on this machine.
+		t.Logf("soak: holding the session for %v", d)
+		select {
+		case c := <-v.changes:
+			t.Fatalf("soak: false change %+v", c)
+		case <-time.After(d):
+		}
+	}
 
 	// 2. keepalived is killed: vipd detects it in the Detection Time.
 	vipdDetects("kill -9 keepalived", ka.Kill9)

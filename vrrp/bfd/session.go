@@ -201,7 +201,7 @@ func (s *Session) Run(ctx context.Context) error {
 			s.send(ctx, false)
 			s.armTx()
 		case <-s.detectTimer.C():
-			s.expire()
+			s.expire(ctx)
 		}
 	}
 }
@@ -263,7 +263,7 @@ func (s *Session) receive(ctx context.Context, c Control) {
 
 // expire is the expiry of the Detection Time (§6.8.1 bfd.RemoteDiscr,
 // §6.8.4).
-func (s *Session) expire() {
+func (s *Session) expire(ctx context.Context) {
 	s.remoteDiscr = 0
 	s.remoteState = Down
 	s.remoteMinRx = time.Microsecond // the initial value of §6.8.1
@@ -271,7 +271,7 @@ func (s *Session) expire() {
 	s.remoteDetectMult = 0
 	if s.sessState == Init || s.sessState == Up {
 		s.setState(Down, DiagTimeExpired)
-		s.send(context.Background(), false)
+		s.send(ctx, false)
 		s.armTx()
 	}
 	s.updateStatus()
