@@ -418,9 +418,11 @@ func TestNeighborSignalsDown(t *testing.T) {
 		defer h.close()
 		_, nb, a, b := h.pair(50*time.Millisecond, 3)
 		// Inject a Down from b's discriminator, as if b had expired.
-		nb.conn.Send(context.Background(), bfd.Packet{Src: addrB, Dst: addrA, Payload: bfd.Append(nil, bfd.Control{
+		if err := nb.conn.Send(context.Background(), bfd.Packet{Src: addrB, Dst: addrA, Payload: bfd.Append(nil, bfd.Control{
 			Diag: bfd.DiagTimeExpired, State: bfd.Down, DetectMult: 3, MyDiscr: b.s.Discriminator(),
-			YourDiscr: a.s.Discriminator(), DesiredMinTx: time.Second, RequiredMinRx: 50 * time.Millisecond})})
+			YourDiscr: a.s.Discriminator(), DesiredMinTx: time.Second, RequiredMinRx: 50 * time.Millisecond})}); err != nil {
+			t.Fatal(err)
+		}
 		synctest.Wait()
 		// a goes Down (diag 3) and tells b, which goes Down too; the
 		// handshake then brings both Up again at once (the fake network has
