@@ -250,8 +250,10 @@ func (s *Session) receive(ctx context.Context, c Control) {
 			s.armTx()
 		}
 	}
-	// A lower interval takes effect now, not at the next slow packet.
-	if d := s.txInterval(); !s.nextTx.IsZero() && s.clk.Now().Add(d).Before(s.nextTx) {
+	// A lower interval takes effect now, not at the next slow packet; a
+	// peer that asked for no packets (Required Min RX 0) and now asks for
+	// some gets them again.
+	if d := s.txInterval(); s.nextTx.IsZero() && s.remoteMinRx != 0 || !s.nextTx.IsZero() && s.clk.Now().Add(d).Before(s.nextTx) {
 		s.armTx()
 	}
 	s.detectTimer.Reset(s.detectionTime())

@@ -554,3 +554,37 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// A peer whose Required Min RX Interval is 0 gets no periodic packets
+// (RFC 5880 §6.8.7) until it asks for some again.
+func TestRemoteMinRxZero(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		na, nb := h.node(addrA), h.node(addrB)
+		a := h.session(na, addrA, addrB, 50*time.Millisecond, 3)
+		send := func(rx time.Duration) {
+			t.Helper()
+			if err := nb.conn.Send(context.Background(), bfd.Packet{Src: addrB, Dst: addrA, Payload: bfd.Append(nil, bfd.Control{
+				State: bfd.Down, DetectMult: 3, MyDiscr: 99, DesiredMinTx: time.Second, RequiredMinRx: rx})}); err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+		}
+		send(0)
+		if a.s.State() != bfd.Init {
+			t.Fatalf("a is %v, want Init", a.s.State())
+		}
+		since := h.clk.Now().Add(time.Nanosecond)
+		h.clk.Advance(2 * time.Second) // a's detection time is 3s
+		if got := controls(t, na.conn, since); len(got) != 0 {
+			t.Errorf("a sent %d packets to a peer with Required Min RX 0, want none", len(got))
+		}
+		send(time.Second)
+		since = h.clk.Now().Add(time.Nanosecond)
+		h.clk.Advance(time.Second)
+		if got := controls(t, na.conn, since); len(got) != 1 {
+			t.Errorf("a sent %d packets in the 1s after the peer asked again, want 1", len(got))
+		}
+	})
+}
