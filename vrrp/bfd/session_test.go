@@ -588,3 +588,35 @@ func TestRemoteMinRxZero(t *testing.T) {
 		}
 	})
 }
+
+// FuzzMuxDeliver checks that the Mux never panics on a received datagram and
+// either hands it to the session or counts exactly one drop.
+func FuzzMuxDeliver(f *testing.F) {
+	f.Add([]byte{0x20, 0x40, 3, 24, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0x0f, 0x42, 0x40, 0, 0, 0xc3, 0x50, 0, 0, 0, 0})
+	f.Add([]byte{0x20, 0xc4, 3, 26, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0x0f, 0x42, 0x40, 0, 0, 0xc3, 0x50, 0, 0, 0, 0, 1, 2})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		net := bfdtest.NewNetwork(vrrptest.NewClock(epoch))
+		c, err := net.NewConn(1, addrA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := bfd.NewMux(c, nil, slog.New(slog.DiscardHandler), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := m.NewSession(bfd.Config{Local: addrA, Peer: addrB, DesiredMinTx: time.Second, RequiredMinRx: time.Second, DetectMult: 3}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Deliver(bfd.Packet{Src: addrB, Dst: addrA, IfIndex: 1, TTL: bfd.TTL, Payload: b})
+		var drops int64
+		for _, n := range m.Counters().Snapshot() {
+			drops += n
+		}
+		ctl, err := bfd.Parse(b)
+		accept := err == nil && !ctl.AuthPresent && (ctl.YourDiscr == 0 || ctl.YourDiscr == s.Discriminator())
+		if want := map[bool]int64{true: 0, false: 1}[accept]; drops != want {
+			t.Fatalf("drops %v for %x, want %d", m.Counters().Snapshot(), b, want)
+		}
+	})
+}
