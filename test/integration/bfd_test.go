@@ -244,9 +244,10 @@ func testBFDInterop(t *testing.T, v6 bool) {
 	if d, err := time.ParseDuration(os.Getenv("VIPD_BFD_SOAK")); err == nil && !v6 {
 		// Optional soak: no false Down at 50 ms × 3 on this machine.
 		t.Logf("soak: holding the session for %v", d)
+		soakStart := time.Now()
 		select {
 		case c := <-v.changes:
-			t.Fatalf("soak: false change %+v", c)
+			t.Fatalf("soak: false change %+v after %v\nkeepalived:\n%s", c, time.Since(soakStart), tail(ka.Output(), 20))
 		case <-time.After(d):
 		}
 	}

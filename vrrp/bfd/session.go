@@ -332,7 +332,7 @@ func (s *Session) setState(to State, diag Diag) {
 	}
 	if desired != s.desiredMinTx {
 		s.desiredMinTx = desired
-		s.poll = true
+		s.poll = to != AdminDown // a session that stops polls no one
 	}
 	now := s.clk.Now()
 	s.mu.Lock()
