@@ -28,6 +28,7 @@
 //     (§6.8.4); when it passes without a valid packet an Init or Up session
 //     goes Down with DiagTimeExpired.
 //   - Time comes from an injected Clock (vrrp.Clock), so tests never sleep.
-//   - Run returns only after its timers are stopped; it sends one AdminDown
-//     packet on the way out and removes the session from its Mux.
+//   - Run returns only after its timers are stopped; on the way out it sends
+//     AdminDown (DetectMult packets at the interval, at most 1 s, if the
+//     session was Up; one otherwise) and removes the session from its Mux.
 package bfd

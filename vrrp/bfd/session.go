@@ -168,9 +168,10 @@ func (s *Session) deliver(c Control) {
 }
 
 // Run runs the session until ctx is done. It sends a first packet at once,
-// then periodically; on return it has sent one AdminDown packet (best
-// effort), reported the change to AdminDown and left the Mux. It returns an
-// error only if the session was already run.
+// then periodically. When ctx is done it reports the change to AdminDown and
+// tells the peer (see stop: up to DetectMult packets over at most 1 s when
+// the session was Up), then leaves the Mux and returns. It returns an error
+// only if the session was already run.
 func (s *Session) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("bfd: run session to %v: already run", s.cfg.Peer)
@@ -191,8 +192,7 @@ func (s *Session) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			s.setState(AdminDown, DiagAdminDown)
-			s.send(context.WithoutCancel(ctx), false)
+			s.stop(context.WithoutCancel(ctx))
 			return nil
 		case c := <-s.inbox:
 			s.receive(ctx, c)
@@ -203,6 +203,32 @@ func (s *Session) Run(ctx context.Context) error {
 		case <-s.detectTimer.C():
 			s.expire(ctx)
 		}
+	}
+}
+
+// maxStopTime bounds how long stop keeps telling the peer AdminDown.
+const maxStopTime = time.Second
+
+// stop moves the session to AdminDown (RFC 5880 §6.8.16). A session that
+// was Up sends AdminDown DetectMult times at its interval (within
+// maxStopTime), so that the peer hears it unless it would have detected a
+// failure anyway; otherwise one packet is sent.
+func (s *Session) stop(ctx context.Context) {
+	n, gap := 1, s.txInterval()
+	if s.sessState == Up {
+		n = int(s.cfg.DetectMult)
+	}
+	if n > 1 && gap*time.Duration(n-1) > maxStopTime {
+		gap = maxStopTime / time.Duration(n-1)
+	}
+	s.setState(AdminDown, DiagAdminDown)
+	s.detectTimer.Stop()
+	for i := range n {
+		if i > 0 {
+			s.txTimer.Reset(gap)
+			<-s.txTimer.C()
+		}
+		s.send(ctx, false)
 	}
 }
 

@@ -143,9 +143,25 @@ func (h *harness) sessionCfg(n *node, cfg bfd.Config) *peer {
 			h.t.Errorf("session Run: %v", err)
 		}
 	}()
-	h.stops = append([]func(){func() { cancel(); <-p.done }}, h.stops...)
+	h.stops = append([]func(){func() { cancel(); h.waitDone(p) }}, h.stops...)
 	synctest.Wait()
 	return p
+}
+
+// waitDone advances the clock until p's Run returned: a session that was
+// Up keeps sending AdminDown for up to DetectMult intervals.
+func (h *harness) waitDone(p *peer) {
+	h.t.Helper()
+	for range 100 {
+		synctest.Wait()
+		select {
+		case <-p.done:
+			return
+		default:
+		}
+		h.clk.Advance(10 * time.Millisecond)
+	}
+	h.t.Fatal("session did not stop within 1s")
 }
 
 func (h *harness) close() {
@@ -389,10 +405,23 @@ func TestPeerAdminDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		defer h.close()
-		_, _, a, b := h.pair(50*time.Millisecond, 3)
+		_, nb, a, b := h.pair(50*time.Millisecond, 3)
+		stopAt := h.clk.Now()
 		b.cancel()
-		<-b.done
-		synctest.Wait()
+		h.waitDone(b)
+		// b sent AdminDown DetectMult times, one interval apart.
+		var admin []time.Duration
+		for _, s := range controls(t, nb.conn, stopAt) {
+			if s.Control.State == bfd.AdminDown {
+				admin = append(admin, s.At.Sub(stopAt))
+				if s.Control.Diag != bfd.DiagAdminDown || s.Control.Poll {
+					t.Errorf("AdminDown packet %+v: want diag 7, no Poll", s.Control)
+				}
+			}
+		}
+		if diff := cmp.Diff([]time.Duration{0, 50 * time.Millisecond, 100 * time.Millisecond}, admin); diff != "" {
+			t.Errorf("b's AdminDown packets after stop (-want +got):\n%s", diff)
+		}
 		cs := a.rec.all()
 		want := bfd.Change{Peer: addrB, From: bfd.Up, To: bfd.Down, Diag: bfd.DiagNeighborDown, RemoteState: bfd.AdminDown,
 			At: epoch.Add(2 * time.Second)}
