@@ -26,12 +26,15 @@ const (
 	bfdInterval = 50 * time.Millisecond
 	bfdMult     = 3
 	bfdDetect   = bfdMult * bfdInterval
-	// bfdMargin is what detection may take beyond the Detection Time on
-	// the shared 2-core test machine, where load averages of 5–13 were seen:
-	// timer and scheduling latency of both daemons and of the test. Measured
-	// detection is 150–152 ms after the last packet when the machine is
-	// not overloaded; the worst seen under load was 364 ms.
-	bfdMargin = 350 * time.Millisecond
+	// bfdLoadMargin is what detection may take beyond the Detection Time
+	// on the shared 2-core test machine. Unloaded, both sides detect
+	// 150–153 ms after the last packet; at load averages of 5–14 (other
+	// agents' builds and tests) whole-machine stalls of up to 570 ms were
+	// seen, in keepalived, in vipd and in tcpdump's capture at the same
+	// instant, and spawning `ip` for the cut took up to 0.8 s. The bound
+	// still fails a session that fell back to the slow 1 s rate (3 s), and
+	// up checks the agreed 50 ms / 150 ms exactly.
+	bfdLoadMargin = time.Second
 	// bfdUpTimeout bounds session establishment: both sides send at the
 	// slow 1 s rate until Up (RFC 5880 §6.8.3), so a few seconds.
 	bfdUpTimeout = 10 * time.Second
@@ -229,7 +232,7 @@ func testBFDInterop(t *testing.T, v6 bool) {
 		start := time.Now()
 		cut()
 		var last bfd.Change
-		deadline := time.After(bfdDetect + bfdMargin + 5*bfdDetect)
+		deadline := time.After(bfdDetect + bfdLoadMargin + 5*bfdDetect)
 	collect:
 		for {
 			select {
@@ -250,8 +253,11 @@ func testBFDInterop(t *testing.T, v6 bool) {
 		if last.Diag != bfd.DiagTimeExpired {
 			t.Errorf("%s: diag %v, want %v", phase, last.Diag, bfd.DiagTimeExpired)
 		}
-		if gap > bfdDetect+bfdMargin {
-			t.Errorf("%s: detected after %v, want ≤ %v", phase, gap, bfdDetect+bfdMargin)
+		if sinceLast := last.At.Sub(v.s.Status().LastRx); sinceLast > bfdDetect+bfdLoadMargin {
+			t.Errorf("%s: Down %v after the last packet, want ≤ %v", phase, sinceLast, bfdDetect+bfdLoadMargin)
+		}
+		if gap > bfdDetect+bfdLoadMargin {
+			t.Errorf("%s: detected %v after the cut, want ≤ %v", phase, gap, bfdDetect+bfdLoadMargin)
 		}
 	}
 
@@ -285,14 +291,14 @@ func testBFDInterop(t *testing.T, v6 bool) {
 	// appends to the same log: count the lines).
 	expired := len(kaExpired.FindAllString(ka.Output(), -1))
 	cut(n1, "down")
-	if !waitFor(bfdDetect+bfdMargin+time.Second, func() bool { return len(kaExpired.FindAllString(ka.Output(), -1)) > expired }) {
+	if !waitFor(bfdDetect+bfdLoadMargin+time.Second, func() bool { return len(kaExpired.FindAllString(ka.Output(), -1)) > expired }) {
 		t.Fatalf("keepalived did not expire the session:\n%s", tail(ka.Output(), 30))
 	}
 	m := kaExpired.FindAllStringSubmatch(ka.Output(), -1)[expired]
 	ms, _ := strconv.Atoi(m[1])
 	t.Logf("vipd's link cut: keepalived expired the session %d ms after vipd's last packet (%s µs overdue)", ms, m[2])
-	if dead := time.Duration(ms) * time.Millisecond; dead > bfdDetect+bfdMargin {
-		t.Errorf("keepalived expired after %v, want ≤ %v", dead, bfdDetect+bfdMargin)
+	if dead := time.Duration(ms) * time.Millisecond; dead > bfdDetect+bfdLoadMargin {
+		t.Errorf("keepalived expired after %v, want ≤ %v", dead, bfdDetect+bfdLoadMargin)
 	}
 	cut(n1, "up")
 	up("vipd's link restored")
