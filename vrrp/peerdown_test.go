@@ -26,8 +26,8 @@ func TestPeerDownTakesOverAfterSkewTime(t *testing.T) {
 		h.advanceTo(a.lastSent().At.Add(time.Second + time.Millisecond))
 		h.net.Drop(addrA)
 		down := h.clk.Now()
-		b.r().PeerDown(addrA)
-		c.r().PeerDown(addrA)
+		b.r().PeerDown(addrA, 0)
+		c.r().PeerDown(addrA, 0)
 		synctest.Wait()
 		// Skew_Time(150, 1s) = 414.0625ms; Skew_Time(100, 1s) = 609.375ms.
 		h.advanceTo(down.Add(414 * time.Millisecond))
@@ -62,9 +62,9 @@ func TestPeerDownIgnoredUnlessMaster(t *testing.T) {
 		h.advance(5 * time.Second)
 		h.wantStates("elected", map[string]string{"a": "MASTER", "b": "BACKUP", "c": "BACKUP"})
 
-		b.r().PeerDown(addrC) // another backup
-		a.r().PeerDown(addrB) // the master hears of a backup
-		c.r().PeerDown(addrX) // a stranger
+		b.r().PeerDown(addrC, 0) // another backup
+		a.r().PeerDown(addrB, 0) // the master hears of a backup
+		c.r().PeerDown(addrX, 0) // a stranger
 		synctest.Wait()
 		// a keeps advertising, so nothing changes however long we wait.
 		h.advance(10 * time.Second)
@@ -75,7 +75,7 @@ func TestPeerDownIgnoredUnlessMaster(t *testing.T) {
 		// Master_Down_Timer.
 		next := a.lastSent().At.Add(time.Second)
 		h.advanceTo(next.Add(-100 * time.Millisecond))
-		b.r().PeerDown(addrA)
+		b.r().PeerDown(addrA, 0)
 		synctest.Wait()
 		h.advance(2 * time.Second)
 		h.wantStates("after a false PeerDown", map[string]string{"a": "MASTER", "b": "BACKUP", "c": "BACKUP"})
@@ -87,5 +87,28 @@ func TestPeerDownIgnoredUnlessMaster(t *testing.T) {
 		h.wantStates("before Master_Down_Interval", map[string]string{"a": "MASTER", "b": "BACKUP", "c": "BACKUP"})
 		h.advance(time.Millisecond)
 		h.wantStates("after Master_Down_Interval", map[string]string{"a": "MASTER", "b": "MASTER", "c": "BACKUP"})
+	})
+}
+
+// With a skew base on the BFD time scale the takeover follows PeerDown
+// within (256 - Priority) × base / 256.
+func TestPeerDownSkewBase(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		a, b := h.electA(unicastPair(200, 150))
+		h.advanceTo(a.lastSent().At.Add(time.Second + time.Millisecond))
+		h.net.Drop(addrA)
+		down := h.clk.Now()
+		b.r().PeerDown(addrA, 50*time.Millisecond)
+		synctest.Wait()
+		// (256 - 150) × 50ms / 256 = 20.703125ms.
+		h.advanceTo(down.Add(20 * time.Millisecond))
+		h.wantStates("before the skew", map[string]string{"a": "MASTER", "b": "BACKUP"})
+		h.advance(time.Millisecond)
+		h.wantStates("after the skew", map[string]string{"a": "MASTER", "b": "MASTER"})
+		if got, want := b.hooks[0].last().At, down.Add(20703125); !got.Equal(want) {
+			t.Errorf("b became master %v after PeerDown, want %v", got.Sub(down), want.Sub(down))
+		}
 	})
 }

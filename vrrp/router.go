@@ -180,8 +180,8 @@ type Router struct {
 	mu        sync.Mutex // guards tracks, groupCmds, pending, peerDowns, st, and writes of cfg
 	tracks    map[string]TrackStatus
 	groupCmds []groupCmd
-	pending   *Config      // given to Reconfigure, not yet applied
-	peerDowns []netip.Addr // PeerDown calls not yet applied (peerdown.go)
+	pending   *Config    // given to Reconfigure, not yet applied
+	peerDowns []peerDown // PeerDown calls not yet applied (peerdown.go)
 	st        RouterStatus
 
 	// Owned by the Run goroutine.
