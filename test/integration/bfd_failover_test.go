@@ -20,6 +20,7 @@ import (
 // skew base.
 type bfdNode struct {
 	r     *vrrp.Router
+	s     *bfd.Session
 	trans chan vrrp.Transition
 }
 
@@ -67,7 +68,7 @@ func startBFDNode(t *testing.T, n *harness.NS, self, peer netip.Addr, prio uint8
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := bm.NewSession(bfd.Config{Local: self, Peer: peer, IfIndex: ifIndex,
+	bn.s, err = bm.NewSession(bfd.Config{Local: self, Peer: peer, IfIndex: ifIndex,
 		DesiredMinTx: bfdInterval, RequiredMinRx: bfdInterval, DetectMult: bfdMult}, func(c bfd.Change) {
 		if c.From == bfd.Up && c.To == bfd.Down && c.RemoteState != bfd.AdminDown {
 			bn.r.PeerDown(c.Peer, bfdInterval)
@@ -82,7 +83,7 @@ func startBFDNode(t *testing.T, n *harness.NS, self, peer netip.Addr, prio uint8
 	wg.Go(func() { _ = bn.r.Run(ctx) })
 	if withBFD {
 		wg.Go(func() { _ = bm.Run(ctx) })
-		wg.Go(func() { _ = s.Run(ctx) })
+		wg.Go(func() { _ = bn.s.Run(ctx) })
 	}
 	t.Cleanup(func() {
 		cancel()
@@ -129,8 +130,12 @@ func TestBFDVRRPFailover(t *testing.T) {
 			m := startBFDNode(t, n1, n1.IPv4, n2.IPv4, 200, tt.withBFD)
 			bk := startBFDNode(t, n2, n2.IPv4, n1.IPv4, 150, tt.withBFD)
 			m.waitState(t, vrrp.Master, 10*time.Second)
-			// Let BFD come Up and agree on 50 ms (slow start: ~1–2 s).
-			time.Sleep(3 * time.Second)
+			if tt.withBFD && !waitFor(bfdUpTimeout, func() bool {
+				st := bk.s.Status()
+				return st.State == bfd.Up && st.RemoteState == bfd.Up && st.DetectionTime == bfdDetect
+			}) {
+				t.Fatalf("BFD session %+v, want Up at %v", bk.s.Status(), bfdDetect)
+			}
 			if st := bk.r.Status(); st.State != vrrp.Backup || st.Master != n1.IPv4 {
 				t.Fatalf("backup %+v, want BACKUP hearing %v", st, n1.IPv4)
 			}
