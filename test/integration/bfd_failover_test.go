@@ -136,7 +136,8 @@ func TestBFDVRRPFailover(t *testing.T) {
 			}) {
 				t.Fatalf("BFD session %+v, want Up at %v", bk.s.Status(), bfdDetect)
 			}
-			if st := bk.r.Status(); st.State != vrrp.Backup || st.Master != n1.IPv4 {
+			if !waitFor(3*time.Second, func() bool { st := bk.r.Status(); return st.State == vrrp.Backup && st.Master == n1.IPv4 }) {
+				st := bk.r.Status()
 				t.Fatalf("backup %+v, want BACKUP hearing %v", st, n1.IPv4)
 			}
 			for len(bk.trans) > 0 {
