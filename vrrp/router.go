@@ -177,10 +177,11 @@ type Router struct {
 	queueFull atomic.Int64
 	group     atomic.Pointer[SyncGroup]
 
-	mu        sync.Mutex // guards tracks, groupCmds, pending, st, and writes of cfg
+	mu        sync.Mutex // guards tracks, groupCmds, pending, peerDowns, st, and writes of cfg
 	tracks    map[string]TrackStatus
 	groupCmds []groupCmd
-	pending   *Config // given to Reconfigure, not yet applied
+	pending   *Config    // given to Reconfigure, not yet applied
+	peerDowns []peerDown // PeerDown calls not yet applied (peerdown.go)
 	st        RouterStatus
 
 	// Owned by the Run goroutine.
@@ -621,6 +622,7 @@ func (r *Router) yield(ctx context.Context) {
 
 // onWake applies track and sync group changes.
 func (r *Router) onWake(ctx context.Context) {
+	r.applyPeerDowns()
 	prevPrio := r.effPrio
 	reconfigured := r.applyPending()
 	wasOwnFault := r.ownFault
