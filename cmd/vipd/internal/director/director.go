@@ -37,7 +37,6 @@ type Options struct {
 	OnStop plan.LVSStop
 }
 
-
 // Director runs the LVS services of a plan.
 type Director struct {
 	log   *slog.Logger
