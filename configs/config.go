@@ -110,6 +110,22 @@ type Instance struct {
 	NotifyFault  string   `yaml:"notify_fault"`
 	NotifyStop   string   `yaml:"notify_stop"`
 	Provider     Provider `yaml:"provider"`
+	// BFD detects the death of the master faster than VRRP can (RFC 5880
+	// asynchronous mode, RFC 5881 single hop) with a session to each
+	// unicast peer.
+	BFD BFD `yaml:"bfd"`
+}
+
+// BFD configures the BFD sessions of an instance (keepalived bfd_instance).
+// A backup that sees its session to the master go down treats it as
+// Master_Down: it takes over after its skew time on the BFD interval's
+// scale, about Interval × Multiplier + Interval after the master died.
+type BFD struct {
+	// Interval is the desired transmit and required receive interval;
+	// 0 disables BFD.
+	Interval time.Duration `yaml:"interval"`
+	// Multiplier is the detection multiplier (default 3).
+	Multiplier int `yaml:"multiplier"`
 }
 
 // GARP controls gratuitous ARP / unsolicited NA after becoming master.

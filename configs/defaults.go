@@ -40,6 +40,7 @@ func DefaultInstance() Instance {
 		Preempt:        true,
 		GARP:           GARP{Count: 5, Interval: 200 * time.Millisecond, MasterDelay: 5 * time.Second},
 		Provider:       DefaultProvider(),
+		BFD:            BFD{Multiplier: 3},
 	}
 }
 

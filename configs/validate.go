@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ValidationErrors is every problem found in a configuration, one per
@@ -284,6 +285,17 @@ func (v *validator) instances(c *Config, scripts map[string]bool) map[string]int
 			}
 		}
 		v.provider(p+".provider", in.Provider)
+		if b := in.BFD; b.Interval != 0 {
+			if b.Interval < 10*time.Millisecond || b.Interval > 60*time.Second {
+				v.add(p+".bfd.interval", "%s is out of range 10ms..60s", b.Interval)
+			}
+			if b.Multiplier < 1 || b.Multiplier > 255 {
+				v.add(p+".bfd.multiplier", "%d is out of range 1..255", b.Multiplier)
+			}
+			if len(in.UnicastPeers) == 0 {
+				v.add(p+".bfd", "needs unicast_peers (one single-hop session per peer)")
+			}
+		}
 	}
 	return fams
 }

@@ -62,6 +62,7 @@ type agent struct {
 	aux     *errgroup.Group // servers, receive loops, director, tracking
 	auxCtx  context.Context
 	tracks  *tracking
+	bfd     *bfdPeers // nil until an instance uses BFD
 	reloads chan reloadRequest
 	// ready and stopping are called when every instance has started and
 	// when the agent begins to stop (systemd notify).
@@ -240,6 +241,11 @@ func (a *agent) run(ctx context.Context) error {
 	for _, in := range a.instances {
 		if err := a.openConn(in.plan.Family); err != nil {
 			return err
+		}
+		if in.plan.BFD != nil {
+			if err := a.openBFD(); err != nil {
+				return err
+			}
 		}
 	}
 	for _, gn := range a.groupNotifiers {
@@ -423,6 +429,9 @@ func (a *agent) runInstance(ctx context.Context, in *instance, conn vrrp.Conn, m
 	}
 	unregister := mux.Register(rcfg.IfIndex, rcfg.VRID, vrrp.Family(rcfg.Src), r.Deliver)
 	defer unregister()
+	if a.bfd != nil && in.currentPlan().BFD != nil {
+		defer a.bfd.watch(in, r)()
+	}
 	if err := r.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		in.log.Error("router stopped", "err", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/vipd/vipd/providers/netlink"
 	"github.com/vipd/vipd/providers/tencent"
 	"github.com/vipd/vipd/vrrp"
+	"github.com/vipd/vipd/vrrp/bfd"
 )
 
 // Host is everything the agent takes from the machine: sockets, clock,
@@ -43,6 +44,8 @@ type Host struct {
 	IPVS func(cfg lvs.Config) (*lvs.Reconciler, error)
 	// SyncDaemon opens the control of the IPVS connection sync daemon.
 	SyncDaemon func() (director.SyncDaemon, error)
+	// BFD opens the BFD transport (UDP 3784, TTL 255).
+	BFD func() (bfd.Conn, error)
 }
 
 // Interface is what the agent needs of a network interface.
@@ -66,6 +69,7 @@ func DefaultHost() Host {
 		Providers:  buildProviders,
 		IPVS:       func(cfg lvs.Config) (*lvs.Reconciler, error) { return lvs.NewKernelReconciler("", cfg) },
 		SyncDaemon: func() (director.SyncDaemon, error) { return lvs.OpenSync(0) },
+		BFD:        bfd.Listen,
 	}
 }
 

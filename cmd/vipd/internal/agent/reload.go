@@ -117,6 +117,9 @@ func (a *agent) reload(ctx context.Context, np *plan.Plan) reloadResult {
 		if err == nil {
 			err = a.openConn(pi.Family)
 		}
+		if err == nil && pi.BFD != nil {
+			err = a.openBFD()
+		}
 		if err != nil {
 			for _, f := range fresh {
 				f.closeProviders()

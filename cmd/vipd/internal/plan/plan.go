@@ -55,6 +55,14 @@ type Instance struct {
 	Tracks   []Track
 	// SyncGroup is the name of the instance's sync group, "" if none.
 	SyncGroup string
+	// BFD is the BFD session setting towards each unicast peer; nil: none.
+	BFD *BFD
+}
+
+// BFD is an instance's BFD setting.
+type BFD struct {
+	Interval   time.Duration // desired min TX = required min RX
+	Multiplier uint8
 }
 
 // ProviderKind is what moves an instance's VIPs.
@@ -443,6 +451,9 @@ func (b *builder) instance(at string, c configs.Instance, scripts []configs.Scri
 		}
 	}
 	in.Router = rc
+	if c.BFD.Interval > 0 && c.BFD.Multiplier >= 1 && c.BFD.Multiplier <= 255 {
+		in.BFD = &BFD{Interval: c.BFD.Interval, Multiplier: uint8(c.BFD.Multiplier)}
+	}
 	if rc.VRID != 0 && rc.Priority != 0 && rc.Version != 0 {
 		check := rc
 		if !check.Src.IsValid() || vrrp.Family(check.Src) != in.Family {
