@@ -9,7 +9,12 @@
 //     consumers never see a missing value, only the documented "0 means
 //     inherit" ones (Script.Timeout → Interval, Check.DelayLoop → the virtual
 //     server's, Check.ConnectIP/ConnectPort → the real server's,
-//     RealServer.InhibitOnFailure nil → the virtual server's).
+//     RealServer.InhibitOnFailure nil → the virtual server's, VIP.Dev "" →
+//     the instance's interface, smtp_alert nil → the enclosing level's
+//     (real server → virtual server → global; instance, sync group →
+//     global), LVSSyncDaemon.SyncID nil → Config.LVSSyncID, Check.HeloName
+//     "" → the host name, SMTP.From/HELO "" → derived from global.node,
+//     Route.Table 0 → main, Route.Scope "" → the kernel's choice).
 //   - Defaults are applied per list element at tree level, so an explicit
 //     false or 0 in the file or environment is kept.
 //   - Empty lists are nil.

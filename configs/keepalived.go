@@ -146,7 +146,8 @@ func (c *kaConv) syncDaemon(n *kaNode) {
 		switch n.Args[i] {
 		case "id":
 			if i+1 < len(n.Args) {
-				sd.SyncID, _ = strconv.Atoi(n.Args[i+1])
+				id, _ := strconv.Atoi(n.Args[i+1])
+				sd.SyncID = &id
 				i++
 			}
 		case "maxlen", "port", "ttl", "group":
@@ -320,7 +321,7 @@ func (c *kaConv) instance(b *kaNode) {
 			}
 		}
 		if !otherDev {
-			in.VIPs = append(in.VIPs, p)
+			in.VIPs = append(in.VIPs, VIP{Prefix: p})
 		}
 	}
 	if instanceFamily(in) == 6 && in.Version == 2 {

@@ -50,7 +50,7 @@ func TestParseKeepalivedPair(t *testing.T) {
 	v1.UnicastSrcIP = addr("192.0.2.1")
 	v1.UnicastPeers = []netip.Addr{addr("192.0.2.2")}
 	v1.AuthPass = "s3cr3t"
-	v1.VIPs = []netip.Prefix{prefix("192.0.2.100/24"), prefix("192.0.2.101/32")}
+	v1.VIPs = []configs.VIP{vip("192.0.2.100/24"), vip("192.0.2.101/32")}
 	v1.TrackInterfaces = []configs.TrackInterface{{Name: "eth1", Weight: -10}}
 	v1.TrackScripts = []configs.TrackScript{{Name: "chk_nginx"}, {Name: "chk_haproxy", Weight: 5}}
 	v1.Notify, v1.NotifyMaster = "/etc/keepalived/notify.sh", "/etc/keepalived/master.sh VI_1"
@@ -63,7 +63,7 @@ func TestParseKeepalivedPair(t *testing.T) {
 	v6.AdvertInterval = 500 * time.Millisecond
 	v6.UnicastSrcIP = addr("2001:db8::1")
 	v6.UnicastPeers = []netip.Addr{addr("2001:db8::2")}
-	v6.VIPs = []netip.Prefix{prefix("2001:db8::100/64")}
+	v6.VIPs = []configs.VIP{vip("2001:db8::100/64")}
 	v6.TrackScripts = []configs.TrackScript{{Name: "chk_nginx"}}
 	v6.GARP = garp
 	want.Instances = []configs.Instance{v1, v6}
@@ -90,7 +90,7 @@ func TestParseKeepalivedLVS(t *testing.T) {
 	if got.Global.Node != "LVS_DEVEL" {
 		t.Errorf("node = %q", got.Global.Node)
 	}
-	if diff := cmp.Diff(configs.LVSSyncDaemon{Interface: "eth1", Instance: "VI_LVS", SyncID: 7}, got.Global.LVSSyncDaemon); diff != "" {
+	if diff := cmp.Diff(configs.LVSSyncDaemon{Interface: "eth1", Instance: "VI_LVS", SyncID: new(7)}, got.Global.LVSSyncDaemon); diff != "" {
 		t.Errorf("lvs_sync_daemon (-want +got):\n%s", diff)
 	}
 	if v := got.Instances[0].Version; v != 3 {
@@ -326,7 +326,7 @@ func TestParseKeepalivedSyntax(t *testing.T) {
 			in:   "vrrp_instance X {\n interface eth0\n mcast_src_ip 192.0.2.1\n virtual_ipaddress {\n 192.0.2.5/24 dev eth0\n 198.51.100.5/24 dev eth1\n }\n}\n",
 			check: func(t *testing.T, c *configs.Config, w []string) {
 				in := c.Instances[0]
-				if diff := cmp.Diff([]netip.Prefix{prefix("192.0.2.5/24")}, in.VIPs, cmpOpts); diff != "" {
+				if diff := cmp.Diff([]configs.VIP{vip("192.0.2.5/24")}, in.VIPs, cmpOpts); diff != "" {
 					t.Errorf("vips (-want +got):\n%s", diff)
 				}
 				if in.UnicastSrcIP != addr("192.0.2.1") {
