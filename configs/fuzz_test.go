@@ -11,7 +11,7 @@ import (
 // FuzzParseKeepalived: any input either fails to parse or converts to a
 // Config whose YAML loads back.
 func FuzzParseKeepalived(f *testing.F) {
-	for _, p := range []string{"testdata/keepalived-pair.conf", "testdata/keepalived-lvs.conf"} {
+	for _, p := range []string{"testdata/keepalived/vipd-pair.conf", "testdata/keepalived/vipd-lvs.conf"} {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			f.Fatal(err)
