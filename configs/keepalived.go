@@ -126,6 +126,7 @@ type kaConv struct {
 	alertVRRP     *bool
 	alertChecker  *bool
 	syncNode      *kaNode // the lvs_sync_daemon(_interface) in force
+	globalNode    *kaNode // global_defs, for warnings about it as a whole
 	scriptIdx     map[string]int
 	dropped       map[string]string // track scripts keepalived would drop → why
 	w0Scripts     map[string]string // script → its weight-0 copy
@@ -235,6 +236,11 @@ func (c *kaConv) command(n *kaNode, withUser bool) (cmd, user string, ok bool) {
 			user += ":" + g
 		}
 	}
+	if strings.HasPrefix(argv[0], "<") && strings.HasPrefix(strings.TrimLeft(argv[0][1:], " \t"), "/") {
+		// notify.c check_script_secure: "</path" tests that a file can be
+		// opened; keepalived runs it with system(), i.e. /bin/sh -c.
+		return strings.Join(argv, " "), user, true
+	}
 	cmd = shellQuote(argv)
 	if cmd != strings.Join(argv, " ") {
 		c.warn(n, "%s: keepalived runs %q without a shell; written as %s so that /bin/sh runs the same words", n.Key, strings.Join(argv, " "), cmd)
@@ -256,6 +262,7 @@ func (c *kaConv) notifyCmd(n *kaNode) string {
 }
 
 func (c *kaConv) globalDefs(b *kaNode) {
+	c.globalNode = b
 	g := &c.cfg.Global
 	for _, n := range b.Children {
 		switch n.Key {
@@ -1058,14 +1065,17 @@ func (c *kaConv) routes(b *kaNode, in *Instance) {
 					ok = false
 				}
 				scopeSet = true
+			case "onlink":
+				r.OnLink = true
 			case "no_track", "add", "prepend", "append":
 				c.warn(n, "virtual_routes: %s not converted (vipd adds the route while master and removes it otherwise)", w)
 			case "to":
 			case "blackhole", "unreachable", "prohibit", "unicast":
 				r.Type = w
-			case "protocol", "tos", "dsfield", "onlink", "encap", "expires", "mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering",
+			case "protocol", "tos", "dsfield", "encap", "expires", "mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering",
 				"window", "cwnd", "ssthresh", "realms", "rto_min", "initcwnd", "initrwnd", "features", "quickack", "congctl", "pref",
 				"ttl-propagate", "fastopen_no_cookie", "nexthop", "or", "as", "from", "track_group", "vrf", "local", "broadcast", "anycast", "multicast", "throw", "nat":
+				// "onlink" is converted above.
 				c.fail(n, "virtual_routes: %s: not supported by vipd", w)
 				ok = false
 			default:
@@ -1222,8 +1232,18 @@ func (c *kaConv) syncGroup(b *kaNode) {
 		case "track_interface", "track_script", "track_file", "track_process", "track_bfd":
 			c.fail(n, "%s in a sync group: not supported by vipd (track in the instances)", n.Key)
 		default:
+			if len(n.Args) == 0 && !n.Block {
+				// Members outside "group { }": keepalived does not know the
+				// keyword and ignores it.
+				c.warn(n, "vrrp_sync_group %s: %s outside group { }: keepalived ignores it", g.Name, n.Key)
+				continue
+			}
 			c.unknown(n)
 		}
+	}
+	if len(g.Instances) == 0 {
+		c.warn(b, "vrrp_sync_group %s has no members: keepalived removes it; so does the conversion", g.Name)
+		return
 	}
 	if g.SMTPAlert == nil && c.alertVRRP != nil {
 		v := *c.alertVRRP
@@ -1706,12 +1726,17 @@ func (c *kaConv) finish() {
 		*sd = LVSSyncDaemon{}
 	}
 	g := &c.cfg.Global
-	if g.SMTP.Server == "" && (len(g.SMTP.To) > 0 || g.SMTP.From != "") {
-		c.warn(&kaNode{Pos: kaPos{line: 1}}, "notification_email without smtp_server: keepalived sends no e-mail")
+	gn := c.globalNode
+	if g.SMTP.Server == "" && len(g.SMTP.To) > 0 {
+		c.warn(gn, "global_defs: notification_email without smtp_server: keepalived sends no e-mail; so does the conversion")
+		g.SMTP = DefaultGlobal().SMTP
 	}
 	if g.SMTP.Server != "" && len(g.SMTP.To) == 0 {
-		c.warn(&kaNode{Pos: kaPos{line: 1}}, "smtp_server without notification_email: keepalived sends no e-mail; smtp dropped")
+		c.warn(gn, "global_defs: smtp_server without notification_email: keepalived sends no e-mail; so does the conversion")
 		g.SMTP = DefaultGlobal().SMTP
+	}
+	if g.SMTP.Server == "" && g.SMTP.From != "" {
+		g.SMTP.From = "" // notification_email_from alone sends nothing
 	}
 	if g.SMTP.Server == "" {
 		// Alerts without a destination: keepalived sends nothing.
@@ -1735,6 +1760,6 @@ func (c *kaConv) finish() {
 		}
 	}
 	if g.SMTP.Server != "" && g.SMTP.From == "" {
-		c.warn(&kaNode{Pos: kaPos{line: 1}}, "no notification_email_from: keepalived sends from keepalived@<host name>, vipd from vipd@<node>")
+		c.warn(gn, "global_defs: no notification_email_from: keepalived sends from keepalived@<host name>, vipd from vipd@<node>")
 	}
 }

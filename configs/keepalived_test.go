@@ -70,7 +70,6 @@ func TestMarshalYAMLOmitsDefaults(t *testing.T) {
 	}
 }
 
-
 // migrate converts in (a keepalived.conf) with opts; files are written to a
 // temporary directory first (name → content), the main file is "main.conf".
 func migrate(t *testing.T, in string, files map[string]string, opts configs.KeepalivedOptions) (*configs.Config, []string, error) {
@@ -394,8 +393,8 @@ virtual_server 192.0.2.100 443 {
 		},
 		{name: "TCP_CHECK without any port", in: "virtual_server fwmark 5 {\n real_server 192.0.2.21 {\n TCP_CHECK {\n }\n }\n}\n", wantErr: "line 3: TCP_CHECK without connect_port on a real server without port"},
 		{
-			name: "lvs_sync_daemon without id and duplicate interface lines",
-			in:   inst(" lvs_sync_daemon_interface eth1") + "vrrp_instance VJ {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress {\n 192.0.2.12\n }\n lvs_sync_daemon_interface eth2\n}\n",
+			name:     "lvs_sync_daemon without id and duplicate interface lines",
+			in:       inst(" lvs_sync_daemon_interface eth1") + "vrrp_instance VJ {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress {\n 192.0.2.12\n }\n lvs_sync_daemon_interface eth2\n}\n",
 			wantWarn: "line 15: lvs_sync_daemon_interface: already given at line 7; ignored",
 			check: func(t *testing.T, c *configs.Config) {
 				sd := c.Global.LVSSyncDaemon

@@ -117,7 +117,8 @@ func (v *validator) alerts(c *Config) {
 		v.add("global.smtp.timeout", "must be positive, got %s", g.SMTP.Timeout)
 	}
 	for i, to := range g.SMTP.To {
-		if _, err := mail.ParseAddress(to); err != nil {
+		// A bare local part ("ops") is a recipient of the relay's domain.
+		if _, err := mail.ParseAddress(to); err != nil && (to == "" || strings.ContainsAny(to, " \t<>@,;\"")) {
 			v.add(fmt.Sprintf("global.smtp.to[%d]", i), "%q is not an e-mail address", to)
 		}
 	}
@@ -419,6 +420,9 @@ func (v *validator) routes(p string, in Instance) {
 			v.add(rp+".type", "%q is not one of %s", r.Type, strings.Join(routeTypes, ", "))
 		} else if r.Type != RouteUnicast && (r.Via.IsValid() || r.Dev != "") {
 			v.add(rp+".type", "a %s route takes no via or dev", r.Type)
+		}
+		if r.OnLink && !r.Via.IsValid() {
+			v.add(rp+".onlink", "needs via")
 		}
 		if r.Dev != "" && r.Dev != in.Interface {
 			v.iface(rp+".dev", r.Dev)

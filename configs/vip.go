@@ -116,6 +116,9 @@ type Route struct {
 	Scope string `yaml:"scope"`
 	// Type is unicast (default), blackhole, unreachable or prohibit.
 	Type string `yaml:"type"`
+	// OnLink makes the kernel take Via as directly reachable on Dev even
+	// outside Dev's subnets (ip route … onlink).
+	OnLink bool `yaml:"onlink"`
 }
 
 // Family returns 4 or 6, the family of To.
