@@ -1456,9 +1456,25 @@ func (c *kaConv) virtualServer(b *kaNode) {
 			vs.SorryServer = netip.AddrPortFrom(vs.SorryServer.Addr(), vs.Address.Port())
 		}
 	}
+	// check_data.c: a real server without smtp_alert takes the global
+	// smtp_alert_checker / smtp_alert, not its virtual server's (which
+	// covers quorum changes); vipd's real servers inherit the virtual
+	// server's, so the global value is written where they differ.
+	rsAlert := c.cfg.Global.SMTPAlert
+	if c.alertChecker != nil {
+		rsAlert = *c.alertChecker
+	}
 	if vs.SMTPAlert == nil && c.alertChecker != nil {
 		v := *c.alertChecker
 		vs.SMTPAlert = &v
+	}
+	if vs.SMTPAlert != nil && *vs.SMTPAlert != rsAlert {
+		for i := range vs.RealServers {
+			if vs.RealServers[i].SMTPAlert == nil {
+				v := rsAlert
+				vs.RealServers[i].SMTPAlert = &v
+			}
+		}
 	}
 	c.cfg.VirtualServers = append(c.cfg.VirtualServers, vs)
 }

@@ -550,6 +550,9 @@ virtual_server 192.0.2.100 80 {
 				if vs.SMTPAlert == nil || *vs.SMTPAlert || vs.RealServers[0].NotifyUp != "/etc/ka/rs.sh up" || vs.RealServers[0].NotifyDown != "/etc/ka/rs.sh down" {
 					t.Errorf("virtual server = %+v", vs)
 				}
+				if rs := vs.RealServers[0]; rs.SMTPAlert == nil || !*rs.SMTPAlert {
+					t.Errorf("real server smtp_alert = %v, want true (keepalived: the global setting, not the virtual server's)", rs.SMTPAlert)
+				}
 				if in := c.Instances[0]; in.SMTPAlert == nil || !*in.SMTPAlert {
 					t.Errorf("instance smtp_alert = %v", in.SMTPAlert)
 				}
