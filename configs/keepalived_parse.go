@@ -76,6 +76,7 @@ const (
 	kaMaxIncludeDepth = 32
 	kaMaxExpansions   = 100
 	kaMaxLines        = 1 << 20
+	kaMaxBytes        = 16 << 20 // of statements after substitution
 )
 
 // kaDef is a $NAME=value definition; a multi-line one ends its first
@@ -91,6 +92,7 @@ type kaReader struct {
 	warnings []string
 	depth    int
 	nlines   int
+	nbytes   int
 }
 
 func (r *kaReader) warn(pos kaPos, format string, args ...any) {
@@ -219,6 +221,9 @@ func (r *kaReader) line(text string, cont bool, pos kaPos, dir string, mdef **ka
 	for _, l := range lines {
 		if l == "" {
 			continue
+		}
+		if r.nbytes += len(l); r.nbytes > kaMaxBytes {
+			return kaErr(pos, "the configuration grows beyond %d MiB with its $ substitutions", kaMaxBytes>>20)
 		}
 		if inc, pat, ok := kaInclude(l); ok {
 			if err := r.include(inc, pat, pos, dir); err != nil {
