@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vipd/vipd/checks"
+	"github.com/vipd/vipd/cmd/vipd/internal/plan"
 	"github.com/vipd/vipd/configs"
 )
 
@@ -59,8 +60,9 @@ written. The result is then checked as "vipd check --offline" would.`,
 			if _, err := e.stdout.Write(out); err != nil {
 				return err
 			}
-			if err := cfg.Validate(nil); err != nil {
-				fmt.Fprintf(e.stderr, "warning: the result does not validate yet:\n%v\n", err)
+			// What "vipd check --offline" would say of the result.
+			if _, err := plan.Build(cfg); err != nil {
+				fmt.Fprintf(e.stderr, "warning: the result does not pass vipd check yet:\n%v\n", err)
 			}
 			return nil
 		},
