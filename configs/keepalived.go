@@ -64,6 +64,9 @@ func ParseKeepalivedWith(r io.Reader, name, dir string, opts KeepalivedOptions) 
 	c := &kaConv{cfg: DefaultConfig(), instDefault: DefaultInstance(), warnings: warnings, opts: opts}
 	c.cfg.Global.Node = ""
 	c.instDefault.Version = 0 // decided per instance (keepalived vrrp.c vrrp_complete_instance)
+	// keepalived sends a burst's gratuitous ARPs back to back
+	// (global_data.c: vrrp_garp_interval 0); vipd's default spaces them.
+	c.instDefault.GARP.Interval = 0
 	// global_defs first: it sets defaults of the instances.
 	for _, n := range nodes {
 		if n.Key == "global_defs" {
