@@ -24,5 +24,10 @@
 //     real one, configstest.System in tests; nil skips host checks).
 //   - MarshalYAML writes only non-default keys; LoadBytes(MarshalYAML(c))
 //     gives c back.
+//   - ParseKeepalived* read keepalived.conf by keepalived's own rules
+//     (lib/parser.c) and return a Config that behaves like keepalived
+//     with it, with keepalived's effective values written out, or a
+//     *MigrateError naming every line that vipd cannot honour; warnings
+//     name what was dropped or rewritten without changing behaviour.
 //   - No package state: everything is computed per call.
 package configs
