@@ -211,7 +211,7 @@ func (r *kaReader) line(text string, cont bool, pos kaPos, dir string, mdef **ka
 		return nil // parser.c:2945: other "~" lines are skipped
 	}
 	lines := []string{text}
-	if strings.Contains(text, "$") && len(r.defs) > 0 || strings.Contains(text, "${_") {
+	if strings.Contains(text, "$") { // keepalived's std definitions (_PWD, _HASH, …) are always defined
 		var err error
 		lines, err = r.substitute(text, pos)
 		if err != nil {
@@ -270,6 +270,12 @@ func kaAlnum(c byte) bool { return kaAlpha(c) || c >= '0' && c <= '9' }
 // line gives several lines; the text is decommented again afterwards
 // (parser.c:2959).
 func (r *kaReader) substitute(text string, pos kaPos) ([]string, error) {
+	for _, std := range []string{"_INSTANCE", "_RANDOM", "_ENV"} {
+		// With or without parameters (${_RANDOM 1 6}, ${_ENV HOME}).
+		if _, user := r.defs[std]; !user && (strings.Contains(text, "${"+std) || strings.Contains(text, "$"+std)) {
+			return nil, kaErr(pos, "${%s} depends on the host keepalived runs on; replace it by its value", std)
+		}
+	}
 	var extra []string
 	n := 0
 	changed := false

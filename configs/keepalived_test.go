@@ -213,6 +213,7 @@ vrrp_instance VI {
 		{name: "a continuation outside a definition", in: "global_defs {\n router_id \\\n x\n}\n", wantErr: "continues only a $NAME= definition"},
 		{name: "~SEQ", in: "~SEQ(i, 1, 3) x\n", wantErr: "~SEQ: not supported"},
 		{name: "${_RANDOM} depends on the host", in: "global_defs {\n router_id ${_RANDOM}\n}\n", wantErr: "${_RANDOM} depends on the host"},
+		{name: "${_ENV NAME} depends on the host", in: "global_defs {\n router_id ${_ENV HOSTNAME}\n}\n", wantErr: "${_ENV} depends on the host"},
 		{name: "self-referencing definition", in: "$A=x $A\nglobal_defs {\n router_id $A\n}\n", wantErr: "more than 100 $ substitutions"},
 		{name: "not UTF-8", in: "global_defs {\n router_id \xff\n}\n", wantErr: "line 2: not valid UTF-8"},
 		{name: "unterminated quote", in: "vrrp_script s {\n script \"/bin/true\n}\n", wantErr: "unterminated quote"},
