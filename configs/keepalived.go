@@ -1558,15 +1558,26 @@ func (c *kaConv) addCheck(rs *RealServer, b *kaNode, typ string, base kaCheckDef
 	ch := DefaultCheck()
 	ch.Type = typ
 	d := base
-	var urls []*kaNode
+	var urls, hosts []*kaNode
 	var miscTimeout *time.Duration
+	ownCo := false // connect_ip/port/timeout given in the checker itself
 	for _, n := range b.Children {
+		switch n.Key {
+		case "connect_ip", "connect_port", "connect_timeout":
+			ownCo = true
+		}
 		if c.checkDefault(n, &d) {
 			continue
 		}
 		switch n.Key {
 		case "url":
 			urls = append(urls, n)
+		case "host":
+			if typ != CheckSMTP {
+				c.fail(n, "%s host: not supported by vipd", b.Key)
+				continue
+			}
+			hosts = append(hosts, n)
 		case "connect_ip":
 			if a, err := netip.ParseAddr(c.arg(n, 0)); err == nil {
 				ch.ConnectIP = a
@@ -1602,7 +1613,7 @@ func (c *kaConv) addCheck(rs *RealServer, b *kaNode, typ string, base kaCheckDef
 			ch.Expect = c.hexText(n)
 		case "enable_sni", "tls_compliant", "fast_recovery", "log_all_failures", "warmup":
 			c.ignore(n, "no effect on the check's result")
-		case "http_protocol", "sni_name", "bindto", "bind_port", "bind_if", "fwmark", "min_reply_length", "max_reply_length", "host", "alpha":
+		case "http_protocol", "sni_name", "bindto", "bind_port", "bind_if", "fwmark", "min_reply_length", "max_reply_length", "alpha":
 			c.fail(n, "%s %s: not supported by vipd", b.Key, n.Key)
 		default:
 			c.unknown(n)
@@ -1660,6 +1671,49 @@ func (c *kaConv) addCheck(rs *RealServer, b *kaNode, typ string, base kaCheckDef
 	}
 	if (typ == CheckTCP || typ == CheckHTTP || typ == CheckHTTPS || typ == CheckSMTP || typ == CheckUDP) && ch.ConnectPort == 0 && rs.Address.Port() == 0 {
 		c.fail(b, "%s without connect_port on a real server without port: keepalived drops the checker (\"no port\")", b.Key)
+		return
+	}
+	if typ == CheckSMTP && len(hosts) > 0 {
+		// check_smtp.c smtp_check_end_handler: each (deprecated) host block
+		// is a checker of its own; the checker itself runs too when it has
+		// connection settings, else the first host takes its place.
+		var out []Check
+		if ownCo {
+			out = append(out, ch)
+		}
+		for _, h := range hosts {
+			hc := ch
+			hc.ConnectIP, hc.ConnectPort = netip.Addr{}, 0
+			// A host without connect_timeout takes the real server's or
+			// virtual server's, not the checker's.
+			hc.ConnectTimeout = 5 * time.Second
+			if base.connectTimeout != nil {
+				hc.ConnectTimeout = *base.connectTimeout
+			}
+			for _, f := range h.Children {
+				switch f.Key {
+				case "connect_ip":
+					if a, err := netip.ParseAddr(c.arg(f, 0)); err == nil {
+						hc.ConnectIP = a
+					} else {
+						c.fail(f, "connect_ip: %q is not an IP address", c.arg(f, 0))
+					}
+				case "connect_port":
+					if v, ok := c.intIn(f, 1, 65535); ok {
+						hc.ConnectPort = v
+					}
+				case "connect_timeout":
+					if v, ok := c.dur(f); ok {
+						hc.ConnectTimeout = v
+					}
+				default:
+					c.fail(f, "SMTP_CHECK host %s: not supported by vipd", f.Key)
+				}
+			}
+			out = append(out, hc)
+		}
+		c.warn(b, "SMTP_CHECK: %d host blocks become %d smtp checks, as keepalived runs them", len(hosts), len(out))
+		rs.Checks = append(rs.Checks, out...)
 		return
 	}
 	if typ != CheckHTTP && typ != CheckHTTPS {

@@ -392,6 +392,57 @@ virtual_server 192.0.2.100 443 {
 				}
 			},
 		},
+		{
+			name: "SMTP_CHECK host blocks are checkers of their own",
+			in: `virtual_server 192.0.2.100 25 {
+ connect_timeout 7
+ real_server 192.0.2.21 25 {
+  SMTP_CHECK {
+   retry 2
+   host {
+    connect_ip 192.0.2.31
+   }
+   host {
+    connect_ip 192.0.2.32
+    connect_port 2525
+    connect_timeout 3
+   }
+  }
+  SMTP_CHECK {
+   connect_timeout 9
+   host {
+    connect_ip 192.0.2.33
+   }
+  }
+ }
+}`,
+			wantWarn: "line 4: SMTP_CHECK: 2 host blocks become 2 smtp checks",
+			check: func(t *testing.T, c *configs.Config) {
+				ch := c.VirtualServers[0].RealServers[0].Checks
+				type hp struct {
+					ip      string
+					port    int
+					timeout time.Duration
+					retry   int
+				}
+				var got []hp
+				for _, x := range ch {
+					ip := ""
+					if x.ConnectIP.IsValid() {
+						ip = x.ConnectIP.String()
+					}
+					got = append(got, hp{ip, x.ConnectPort, x.ConnectTimeout, x.Retry})
+				}
+				// The second checker has connect_timeout itself: it runs
+				// against the real server too, and its host gets the
+				// virtual server's timeout.
+				want := []hp{{"192.0.2.31", 0, 7 * time.Second, 2}, {"192.0.2.32", 2525, 3 * time.Second, 2},
+					{"", 0, 9 * time.Second, 1}, {"192.0.2.33", 0, 7 * time.Second, 1}}
+				if diff := cmp.Diff(want, got, cmp.AllowUnexported(hp{})); diff != "" {
+					t.Errorf("checks (-want +got):\n%s", diff)
+				}
+			},
+		},
 		{name: "TCP_CHECK without any port", in: "virtual_server fwmark 5 {\n real_server 192.0.2.21 {\n TCP_CHECK {\n }\n }\n}\n", wantErr: "line 3: TCP_CHECK without connect_port on a real server without port"},
 		{
 			name:     "lvs_sync_daemon without id and duplicate interface lines",
