@@ -35,10 +35,62 @@ type Global struct {
 	ScriptUser string `yaml:"script_user"`
 	// EnableScriptSecurity refuses scripts writable by non-root users.
 	EnableScriptSecurity bool `yaml:"enable_script_security"`
-	// LVSFlush removes vipd's own IPVS services on stop.
+	// LVSFlush flushes the whole IPVS table (every service, also those
+	// vipd did not create) at start, before vipd programs its own
+	// (keepalived lvs_flush).
 	LVSFlush bool `yaml:"lvs_flush"`
+	// LVSFlushOnStop flushes the whole IPVS table at stop (keepalived
+	// lvs_flush_on_stop), instead of removing vipd's services one by one.
+	LVSFlushOnStop bool `yaml:"lvs_flush_on_stop"`
+	// LVSKeepOnStop leaves vipd's own IPVS services in place at stop (like
+	// keepalived -I, --dont-release-ipvs). Default false: vipd removes the
+	// services it created when it stops. LVSFlushOnStop wins over it.
+	LVSKeepOnStop bool `yaml:"lvs_keep_on_stop"`
 	// LVSSyncDaemon starts the kernel IPVS connection sync daemon.
 	LVSSyncDaemon LVSSyncDaemon `yaml:"lvs_sync_daemon"`
+	// SMTPAlert turns alerts on for every instance, sync group, virtual
+	// server and real server that does not set its own smtp_alert
+	// (keepalived smtp_alert). Alerts go to SMTP when SMTP.Server is set and
+	// to Webhook when Webhook.URL is set; at least one must be.
+	SMTPAlert bool `yaml:"smtp_alert"`
+	// SMTP is the mail server of e-mail alerts (keepalived smtp_server,
+	// notification_email, notification_email_from, smtp_helo_name,
+	// smtp_connect_timeout). Server "" disables e-mail.
+	SMTP SMTP `yaml:"smtp"`
+	// Webhook posts every alert as JSON to a URL. URL "" disables it.
+	Webhook Webhook `yaml:"webhook"`
+}
+
+// SMTP configures e-mail alerts.
+type SMTP struct {
+	// Server is a host name or address; "" disables e-mail alerts.
+	Server string `yaml:"server"`
+	// Port defaults to 25.
+	Port int `yaml:"port"`
+	// From is the sender; "" means vipd@<global.node>.
+	From string `yaml:"from"`
+	// To are the recipients (keepalived notification_email).
+	To []string `yaml:"to"`
+	// HELO is the name given in EHLO/HELO; "" means global.node.
+	HELO string `yaml:"helo"`
+	// Timeout bounds the connection and each command (keepalived
+	// smtp_connect_timeout, default 30s).
+	Timeout time.Duration `yaml:"timeout"`
+	// StartTLS upgrades the connection with STARTTLS (and fails when the
+	// server does not offer it).
+	StartTLS bool `yaml:"starttls"`
+}
+
+// Webhook configures JSON alerts posted over HTTP(S).
+type Webhook struct {
+	// URL is http:// or https://; "" disables webhook alerts.
+	URL string `yaml:"url"`
+	// Timeout bounds one POST (default 10s).
+	Timeout time.Duration `yaml:"timeout"`
+	// Headers are added to each request (e.g. Authorization). Header names
+	// are case-insensitive (the loader lower-cases them). Environment form:
+	// VIPD_GLOBAL_WEBHOOK_HEADERS="Name=Value,Name2=Value2".
+	Headers map[string]string `yaml:"headers"`
 }
 
 // LVSSyncDaemon is keepalived's lvs_sync_daemon IFACE [VI_NAME] [id N].
@@ -47,7 +99,26 @@ type LVSSyncDaemon struct {
 	Interface string `yaml:"interface"`
 	// Instance is the VRRP instance whose state decides master/backup sync.
 	Instance string `yaml:"instance"`
-	SyncID   int    `yaml:"sync_id"`
+	// SyncID is the IPVS sync id, 0..255. nil (the default) means what
+	// keepalived does without "id": the VRID of Instance, or 0 without an
+	// instance (keepalived vrrp.c, "If no syncid configured, use vrid").
+	// Config.LVSSyncID resolves it.
+	SyncID *int `yaml:"sync_id"`
+}
+
+// LVSSyncID returns the IPVS sync id of the sync daemon: SyncID when set,
+// else the VRID of the daemon's instance, else 0.
+func (c *Config) LVSSyncID() int {
+	sd := c.Global.LVSSyncDaemon
+	if sd.SyncID != nil {
+		return *sd.SyncID
+	}
+	for _, in := range c.Instances {
+		if in.Name == sd.Instance && sd.Instance != "" {
+			return in.VRID
+		}
+	}
+	return 0
 }
 
 // Script is a tracking script (keepalived vrrp_script), referenced by name
@@ -97,9 +168,25 @@ type Instance struct {
 	UnicastPeers []netip.Addr `yaml:"unicast_peers"`
 	// AuthPass is the v2 simple password (auth_type PASS), ≤ 8 characters.
 	AuthPass string `yaml:"auth_pass"`
-	// VIPs are the virtual addresses, all of one family. A bare address gets
-	// /32 (IPv4) or /128 (IPv6).
-	VIPs            []netip.Prefix   `yaml:"vips"`
+	// VIPs are the virtual addresses sent in adverts, all of the instance's
+	// family: "ADDR[/LEN] [dev IFACE]" (keepalived virtual_ipaddress). A
+	// bare address gets /32 (IPv4) or /128 (IPv6); without dev the VIP goes
+	// on Interface.
+	VIPs []VIP `yaml:"vips"`
+	// ExcludedVIPs are held with the VIPs but not sent in adverts, of any
+	// family (keepalived virtual_ipaddress_excluded): this is how a
+	// dual-stack instance is written. An instance needs at least one VIP in
+	// VIPs or ExcludedVIPs.
+	ExcludedVIPs []VIP `yaml:"excluded_vips"`
+	// Routes are added while master and removed otherwise (keepalived
+	// virtual_routes).
+	Routes []Route `yaml:"routes"`
+	// Rules are policy routing rules added while master and removed
+	// otherwise (keepalived virtual_rules).
+	Rules []Rule `yaml:"rules"`
+	// SMTPAlert overrides global.smtp_alert for this instance's state
+	// changes (nil: the global setting).
+	SMTPAlert       *bool            `yaml:"smtp_alert"`
 	GARP            GARP             `yaml:"garp"`
 	TrackInterfaces []TrackInterface `yaml:"track_interfaces"`
 	TrackScripts    []TrackScript    `yaml:"track_scripts"`
@@ -216,6 +303,9 @@ type SyncGroup struct {
 	NotifyMaster string   `yaml:"notify_master"`
 	NotifyBackup string   `yaml:"notify_backup"`
 	NotifyFault  string   `yaml:"notify_fault"`
+	// SMTPAlert overrides global.smtp_alert for the group's state changes
+	// (nil: the global setting).
+	SMTPAlert *bool `yaml:"smtp_alert"`
 }
 
 // VirtualServerGroup is keepalived's virtual_server_group. Members are
@@ -252,8 +342,11 @@ type VirtualServer struct {
 	SorryServer      netip.AddrPort `yaml:"sorry_server"`
 	// VRRPInstance programs the service only while this instance is
 	// MASTER (empty: always).
-	VRRPInstance string       `yaml:"vrrp_instance"`
-	RealServers  []RealServer `yaml:"real_servers"`
+	VRRPInstance string `yaml:"vrrp_instance"`
+	// SMTPAlert overrides global.smtp_alert for this virtual server's
+	// real servers and quorum changes (nil: the global setting).
+	SMTPAlert   *bool        `yaml:"smtp_alert"`
+	RealServers []RealServer `yaml:"real_servers"`
 }
 
 // RealServer is one backend of a VirtualServer.
@@ -266,6 +359,12 @@ type RealServer struct {
 	LowerThreshold int    `yaml:"lower_threshold"`
 	// InhibitOnFailure overrides the virtual server's when set.
 	InhibitOnFailure *bool `yaml:"inhibit_on_failure"`
+	// NotifyUp and NotifyDown are commands run when the real server's
+	// checks go up or down (keepalived notify_up/notify_down).
+	NotifyUp   string `yaml:"notify_up"`
+	NotifyDown string `yaml:"notify_down"`
+	// SMTPAlert overrides the virtual server's smtp_alert (nil: inherit).
+	SMTPAlert *bool `yaml:"smtp_alert"`
 	// Checks must all pass for the real server to be up.
 	Checks []Check `yaml:"checks"`
 }
@@ -278,11 +377,14 @@ const (
 	CheckMisc  = "misc"
 	CheckDNS   = "dns"
 	CheckUDP   = "udp"
+	CheckPing  = "ping"
+	CheckSMTP  = "smtp"
 )
 
 // Check is one health check of a real server.
 type Check struct {
-	// Type is tcp, http, https, misc, dns or udp.
+	// Type is tcp, http, https, misc, dns, udp, ping (ICMP echo to
+	// ConnectIP within ConnectTimeout) or smtp.
 	Type string `yaml:"type"`
 	// ConnectIP/ConnectPort default to the real server's.
 	ConnectIP      netip.Addr    `yaml:"connect_ip"`
@@ -313,4 +415,6 @@ type Check struct {
 	// udp.
 	Send   string `yaml:"send"`
 	Expect string `yaml:"expect"`
+	// smtp: the name sent in HELO; "" means the host name.
+	HeloName string `yaml:"helo_name"`
 }

@@ -19,7 +19,14 @@ func DefaultGlobal() Global {
 		LogFormat:    "text",
 		LogLevel:     "info",
 		StatusSocket: "/run/vipd/vipd.sock",
+		SMTP:         SMTP{Port: 25, Timeout: 30 * time.Second},
+		Webhook:      Webhook{Timeout: 10 * time.Second},
 	}
+}
+
+// DefaultRoute returns a route's defaults (type unicast, main table).
+func DefaultRoute() Route {
+	return Route{Type: RouteUnicast}
 }
 
 // DefaultScript returns a script's defaults (keepalived: interval 1s,

@@ -9,7 +9,12 @@
 //     consumers never see a missing value, only the documented "0 means
 //     inherit" ones (Script.Timeout → Interval, Check.DelayLoop → the virtual
 //     server's, Check.ConnectIP/ConnectPort → the real server's,
-//     RealServer.InhibitOnFailure nil → the virtual server's).
+//     RealServer.InhibitOnFailure nil → the virtual server's, VIP.Dev "" →
+//     the instance's interface, smtp_alert nil → the enclosing level's
+//     (real server → virtual server → global; instance, sync group →
+//     global), LVSSyncDaemon.SyncID nil → Config.LVSSyncID, Check.HeloName
+//     "" → the host name, SMTP.From/HELO "" → derived from global.node,
+//     Route.Table 0 → main, Route.Scope "" → the kernel's choice).
 //   - Defaults are applied per list element at tree level, so an explicit
 //     false or 0 in the file or environment is kept.
 //   - Empty lists are nil.
@@ -19,5 +24,10 @@
 //     real one, configstest.System in tests; nil skips host checks).
 //   - MarshalYAML writes only non-default keys; LoadBytes(MarshalYAML(c))
 //     gives c back.
+//   - ParseKeepalived* read keepalived.conf by keepalived's own rules
+//     (lib/parser.c) and return a Config that behaves like keepalived
+//     with it, with keepalived's effective values written out, or a
+//     *MigrateError naming every line that vipd cannot honour; warnings
+//     name what was dropped or rewritten without changing behaviour.
 //   - No package state: everything is computed per call.
 package configs

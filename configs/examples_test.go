@@ -126,3 +126,23 @@ func TestDeploySamples(t *testing.T) {
 		})
 	}
 }
+
+// TestFullExampleRoundTrip: MarshalYAML of the reference loads back equal
+// (every key type, incl. VIP scalars, maps and pointers, survives).
+func TestFullExampleRoundTrip(t *testing.T) {
+	cfg, err := configs.Load(filepath.Join(examplesDir, "full.yaml"), []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := configs.MarshalYAML(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := configs.LoadBytes(b, nil)
+	if err != nil {
+		t.Fatalf("LoadBytes: %v\n%s", err, b)
+	}
+	if !reflect.DeepEqual(cfg, back) {
+		t.Errorf("round trip changed the config:\n%s", b)
+	}
+}

@@ -42,7 +42,10 @@ const EnvPrefix = "VIPD_"
 // anything else are not configuration and are ignored.
 //
 // Durations accept Go syntax ("100ms", "1m30s") and keepalived-style bare
-// seconds (1, "0.1"). VIPs without a prefix length get /32 or /128.
+// seconds (1, "0.1"). VIPs without a prefix length get /32 or /128; a VIP
+// may name its interface: "192.0.2.10/32 dev lo" (also in the comma list
+// of VIPD_INSTANCES_0_VIPS). Maps of strings (global.webhook.headers) come
+// from the environment as "Name=Value,Name2=Value2".
 //
 // The file may also give scripts as a map keyed by name (the keepalived
 // shape): scripts: {chk_nginx: {command: …}}; VIPD_SCRIPTS_N_… then counts
@@ -144,6 +147,7 @@ func decode(tree map[string]any, cfg *Config) error {
 			trackHook,
 			durationHook,
 			netipHook,
+			headersHook,
 			mapstructure.StringToSliceHookFunc(","),
 		)
 	})
@@ -169,6 +173,10 @@ func nilEmptySlices(v reflect.Value) {
 		}
 		for i := range v.Len() {
 			nilEmptySlices(v.Index(i))
+		}
+	case reflect.Map:
+		if v.Len() == 0 {
+			v.SetZero()
 		}
 	}
 }
@@ -362,8 +370,32 @@ func durationHook(from, to reflect.Type, data any) (any, error) {
 	return data, nil
 }
 
+// headersHook decodes a map of strings given as one string (environment
+// form): "Name=Value,Name2=Value2".
+func headersHook(from, to reflect.Type, data any) (any, error) {
+	if to != reflect.TypeFor[map[string]string]() {
+		return data, nil
+	}
+	s, ok := data.(string)
+	if !ok {
+		return data, nil
+	}
+	out := map[string]string{}
+	for kv := range strings.SplitSeq(s, ",") {
+		if strings.TrimSpace(kv) == "" {
+			continue
+		}
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("%q is not Name=Value", kv)
+		}
+		out[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(val)
+	}
+	return out, nil
+}
+
 func netipHook(from, to reflect.Type, data any) (any, error) {
-	if to != addrType && to != prefixType && to != addrPortType {
+	if to != addrType && to != prefixType && to != addrPortType && to != vipType {
 		return data, nil
 	}
 	s, ok := data.(string)
@@ -386,6 +418,8 @@ func netipHook(from, to reflect.Type, data any) (any, error) {
 		return a, nil
 	case prefixType:
 		return ParseVIP(s)
+	case vipType:
+		return ParseVIPEntry(s)
 	default:
 		ap, err := netip.ParseAddrPort(s)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 var (
 	addr   = netip.MustParseAddr
 	prefix = netip.MustParsePrefix
+	vip    = func(s string) configs.VIP { return configs.VIP{Prefix: netip.MustParsePrefix(s)} }
 	ap     = netip.MustParseAddrPort
 )
 
@@ -51,7 +52,7 @@ instances:
 	}
 	in := configs.DefaultInstance()
 	in.Name, in.Interface, in.VRID = "VI_1", "eth0", 51
-	in.VIPs = []netip.Prefix{prefix("192.0.2.100/24"), prefix("192.0.2.101/32")}
+	in.VIPs = []configs.VIP{vip("192.0.2.100/24"), vip("192.0.2.101/32")}
 	want := configs.DefaultConfig()
 	want.Global.Node = "n1"
 	want.Instances = []configs.Instance{in}
@@ -134,8 +135,8 @@ instances:
 				if diff := cmp.Diff([]string{"rtb-1", "rtb-2"}, p.RouteTableIDs); diff != "" {
 					t.Errorf("route tables (-want +got):\n%s", diff)
 				}
-				if c.Global.LVSSyncDaemon.SyncID != 4 {
-					t.Errorf("sync_id = %d", c.Global.LVSSyncDaemon.SyncID)
+				if c.LVSSyncID() != 4 {
+					t.Errorf("sync_id = %d", c.LVSSyncID())
 				}
 			},
 		},
@@ -149,7 +150,7 @@ instances:
 				}
 				in := c.Instances[1]
 				if in.Name != "VI_6" || in.Priority != 100 || in.Preempt || in.Version != 3 ||
-					len(in.VIPs) != 1 || in.VIPs[0] != prefix("2001:db8::100/128") || in.TrackScripts[0].Name != "chk" {
+					len(in.VIPs) != 1 || in.VIPs[0] != vip("2001:db8::100/128") || in.TrackScripts[0].Name != "chk" {
 					t.Errorf("instance 1 = %+v", in)
 				}
 				if c.Instances[0].Name != "VI_1" || c.Instances[0].Priority != 100 {
@@ -174,9 +175,35 @@ instances:
 			name: "one element of a scalar list",
 			env:  []string{"VIPD_INSTANCES_0_VIPS_1=192.0.2.101"},
 			check: func(t *testing.T, c *configs.Config) {
-				want := []netip.Prefix{prefix("192.0.2.100/24"), prefix("192.0.2.101/32")}
+				want := []configs.VIP{vip("192.0.2.100/24"), vip("192.0.2.101/32")}
 				if diff := cmp.Diff(want, c.Instances[0].VIPs, cmpOpts); diff != "" {
 					t.Errorf("vips (-want +got):\n%s", diff)
+				}
+			},
+		},
+		{
+			name: "vips with dev and routes from the environment",
+			env: []string{"VIPD_INSTANCES_0_VIPS=192.0.2.100/24, 192.0.2.5 dev lo", "VIPD_INSTANCES_0_EXCLUDED_VIPS=2001:db8::5/64 dev eth1",
+				"VIPD_INSTANCES_0_ROUTES_0_TO=0.0.0.0/0", "VIPD_INSTANCES_0_ROUTES_0_VIA=192.0.2.254",
+				"VIPD_GLOBAL_WEBHOOK_URL=https://h.example/x", "VIPD_GLOBAL_WEBHOOK_HEADERS=Authorization=Bearer t, X-A=b"},
+			check: func(t *testing.T, c *configs.Config) {
+				in := c.Instances[0]
+				want := []configs.VIP{vip("192.0.2.100/24"), {Prefix: prefix("192.0.2.5/32"), Dev: "lo"}}
+				if diff := cmp.Diff(want, in.VIPs, cmpOpts); diff != "" {
+					t.Errorf("vips (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff([]configs.VIP{{Prefix: prefix("2001:db8::5/64"), Dev: "eth1"}}, in.ExcludedVIPs, cmpOpts); diff != "" {
+					t.Errorf("excluded_vips (-want +got):\n%s", diff)
+				}
+				wantR := []configs.Route{{To: prefix("0.0.0.0/0"), Via: addr("192.0.2.254"), Type: configs.RouteUnicast}}
+				if diff := cmp.Diff(wantR, in.Routes, cmpOpts); diff != "" {
+					t.Errorf("routes (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(map[string]string{"authorization": "Bearer t", "x-a": "b"}, c.Global.Webhook.Headers); diff != "" {
+					t.Errorf("headers (-want +got):\n%s", diff)
+				}
+				if c.Global.SMTP.Port != 25 || c.Global.SMTP.Timeout != 30*time.Second || c.Global.Webhook.Timeout != 10*time.Second {
+					t.Errorf("alert defaults: %+v %+v", c.Global.SMTP, c.Global.Webhook)
 				}
 			},
 		},
@@ -210,7 +237,7 @@ func TestLoadEnvOnly(t *testing.T) {
 	}
 	in := configs.DefaultInstance()
 	in.Name, in.Interface, in.VRID, in.AdvertInterval = "VI_1", "eth0", 7, 100*time.Millisecond
-	in.VIPs = []netip.Prefix{prefix("192.0.2.100/24")}
+	in.VIPs = []configs.VIP{vip("192.0.2.100/24")}
 	ch := configs.DefaultCheck()
 	ch.Type, ch.StatusCodes = "http", []int{200, 204}
 	rs := configs.DefaultRealServer()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ var (
 	addrType      = reflect.TypeFor[netip.Addr]()
 	prefixType    = reflect.TypeFor[netip.Prefix]()
 	addrPortType  = reflect.TypeFor[netip.AddrPort]()
+	vipType       = reflect.TypeFor[VIP]()
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
@@ -43,6 +45,8 @@ func elementDefault(t reflect.Type) reflect.Value {
 		return reflect.ValueOf(DefaultRealServer())
 	case reflect.TypeFor[Check]():
 		return reflect.ValueOf(DefaultCheck())
+	case reflect.TypeFor[Route]():
+		return reflect.ValueOf(DefaultRoute())
 	}
 	return reflect.Zero(t)
 }
@@ -118,6 +122,14 @@ func toNode(v, def reflect.Value, omitDefaults bool) *yaml.Node {
 				ed = elementDefault(et)
 			}
 			n.Content = append(n.Content, toNode(v.Index(i), ed, omitDefaults))
+		}
+		return n
+	case reflect.Map:
+		n := &yaml.Node{Kind: yaml.MappingNode}
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			n.Content = append(n.Content, scalar(k.String(), "!!str"), toNode(v.MapIndex(k), reflect.Value{}, omitDefaults))
 		}
 		return n
 	case reflect.Bool:

@@ -3,7 +3,9 @@ package configs
 import (
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -42,9 +44,11 @@ func (v *validator) add(path, format string, args ...any) {
 // validated by that package when the plan is built (cmd/vipd/internal/plan),
 // so that `vipd check` and `vipd run` apply the same rules.
 var (
-	logFormats = []string{"text", "json"}
-	logLevels  = []string{"debug", "info", "warn", "error"}
-	checkTypes = []string{CheckTCP, CheckHTTP, CheckHTTPS, CheckMisc, CheckDNS, CheckUDP}
+	logFormats  = []string{"text", "json"}
+	logLevels   = []string{"debug", "info", "warn", "error"}
+	checkTypes  = []string{CheckTCP, CheckHTTP, CheckHTTPS, CheckMisc, CheckDNS, CheckUDP, CheckPing, CheckSMTP}
+	routeTypes  = []string{RouteUnicast, RouteBlackhole, RouteUnreachable, RouteProhibit}
+	routeScopes = []string{"", "global", "site", "link", "host", "nowhere"}
 )
 
 // Validate checks the whole configuration against itself and the host (sys:
@@ -89,8 +93,80 @@ func (v *validator) global(c *Config) {
 	if sd.Instance != "" && !slices.ContainsFunc(c.Instances, func(i Instance) bool { return i.Name == sd.Instance }) {
 		v.add("global.lvs_sync_daemon.instance", "unknown instance %q", sd.Instance)
 	}
-	if sd.SyncID < 0 || sd.SyncID > 255 {
-		v.add("global.lvs_sync_daemon.sync_id", "%d is out of range 0..255", sd.SyncID)
+	if sd.SyncID != nil && (*sd.SyncID < 0 || *sd.SyncID > 255) {
+		v.add("global.lvs_sync_daemon.sync_id", "%d is out of range 0..255", *sd.SyncID)
+	}
+	v.alerts(c)
+}
+
+// alerts checks global.smtp and global.webhook, and that alerts switched on
+// anywhere have somewhere to go.
+func (v *validator) alerts(c *Config) {
+	g := c.Global
+	if g.SMTP.Server != "" {
+		if strings.ContainsAny(g.SMTP.Server, " /") || strings.Contains(g.SMTP.Server, "://") {
+			v.add("global.smtp.server", "%q is not a host name or address", g.SMTP.Server)
+		}
+		if len(g.SMTP.To) == 0 {
+			v.add("global.smtp.to", "is required with smtp.server (the recipients)")
+		}
+	}
+	if g.SMTP.Port < 1 || g.SMTP.Port > 65535 {
+		v.add("global.smtp.port", "%d is out of range 1..65535", g.SMTP.Port)
+	}
+	if g.SMTP.Timeout <= 0 {
+		v.add("global.smtp.timeout", "must be positive, got %s", g.SMTP.Timeout)
+	}
+	for i, to := range g.SMTP.To {
+		// A bare local part ("ops") is a recipient of the relay's domain.
+		if _, err := mail.ParseAddress(to); err != nil && (to == "" || strings.ContainsAny(to, " \t<>@,;\"")) {
+			v.add(fmt.Sprintf("global.smtp.to[%d]", i), "%q is not an e-mail address", to)
+		}
+	}
+	if g.SMTP.From != "" {
+		if _, err := mail.ParseAddress(g.SMTP.From); err != nil {
+			v.add("global.smtp.from", "%q is not an e-mail address", g.SMTP.From)
+		}
+	}
+	if g.Webhook.URL != "" {
+		u, err := url.Parse(g.Webhook.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add("global.webhook.url", "%q is not an http:// or https:// URL", g.Webhook.URL)
+		}
+	}
+	if g.Webhook.Timeout <= 0 {
+		v.add("global.webhook.timeout", "must be positive, got %s", g.Webhook.Timeout)
+	}
+	if g.SMTP.Server != "" || g.Webhook.URL != "" {
+		return
+	}
+	on := func(p *bool) bool { return p != nil && *p }
+	where := ""
+	if g.SMTPAlert {
+		where = "global.smtp_alert"
+	}
+	for i, in := range c.Instances {
+		if where == "" && on(in.SMTPAlert) {
+			where = fmt.Sprintf("instances[%d].smtp_alert", i)
+		}
+	}
+	for i, sg := range c.SyncGroups {
+		if where == "" && on(sg.SMTPAlert) {
+			where = fmt.Sprintf("sync_groups[%d].smtp_alert", i)
+		}
+	}
+	for i, vs := range c.VirtualServers {
+		if where == "" && on(vs.SMTPAlert) {
+			where = fmt.Sprintf("virtual_servers[%d].smtp_alert", i)
+		}
+		for j, rs := range vs.RealServers {
+			if where == "" && on(rs.SMTPAlert) {
+				where = fmt.Sprintf("virtual_servers[%d].real_servers[%d].smtp_alert", i, j)
+			}
+		}
+	}
+	if where != "" {
+		v.add(where, "alerts are on but neither global.smtp.server nor global.webhook.url is set")
 	}
 }
 
@@ -214,6 +290,9 @@ func (v *validator) instances(c *Config, scripts map[string]bool) map[string]int
 				usedVRID[k] = i
 			}
 		}
+		if len(in.VIPs) == 0 && len(in.ExcludedVIPs) == 0 {
+			v.add(p+".vips", "an instance needs at least one VIP (in vips or excluded_vips)")
+		}
 		seen := map[netip.Addr]bool{}
 		for j, vip := range in.VIPs {
 			vp := fmt.Sprintf("%s.vips[%d]", p, j)
@@ -222,13 +301,39 @@ func (v *validator) instances(c *Config, scripts map[string]bool) map[string]int
 				continue
 			}
 			if f := family(vip.Addr()); f != fam {
-				v.add(vp, "%s is %s, the instance is %s (one family per instance)", vip, famName(f), famName(fam))
+				v.add(vp, "%s is %s, the instance is %s (one family per instance; put other families in excluded_vips)", vip.Prefix, famName(f), famName(fam))
 			}
 			if seen[vip.Addr()] {
 				v.add(vp, "%s is listed twice", vip.Addr())
 			}
 			seen[vip.Addr()] = true
+			if vip.Dev != "" && vip.Dev != in.Interface {
+				v.iface(vp, vip.Dev)
+			}
 		}
+		for j, vip := range in.ExcludedVIPs {
+			vp := fmt.Sprintf("%s.excluded_vips[%d]", p, j)
+			if !vip.IsValid() {
+				v.add(vp, "is not an IP address")
+				continue
+			}
+			if seen[vip.Addr()] {
+				v.add(vp, "%s is listed twice (vips and excluded_vips count together)", vip.Addr())
+			}
+			seen[vip.Addr()] = true
+			if vip.Dev != "" && vip.Dev != in.Interface {
+				v.iface(vp, vip.Dev)
+			}
+		}
+		if in.Provider.Type != ProviderNetlink && in.Provider.Type != "" {
+			for j, vip := range append(slices.Clone(in.VIPs), in.ExcludedVIPs...) {
+				if vip.Dev != "" && vip.Dev != in.Interface {
+					v.add(fmt.Sprintf("%s.vips[%d]", p, j), "dev %s: provider %s moves VIPs of the instance's interface only", vip.Dev, in.Provider.Type)
+					break
+				}
+			}
+		}
+		v.routes(p, in)
 		if in.UnicastSrcIP.IsValid() {
 			sp := p + ".unicast_src_ip"
 			if family(in.UnicastSrcIP) != fam {
@@ -298,6 +403,58 @@ func (v *validator) instances(c *Config, scripts map[string]bool) map[string]int
 		}
 	}
 	return fams
+}
+
+func (v *validator) routes(p string, in Instance) {
+	for j, r := range in.Routes {
+		rp := fmt.Sprintf("%s.routes[%d]", p, j)
+		if !r.To.IsValid() {
+			v.add(rp+".to", "is required (a prefix, e.g. 198.51.100.0/24 or 0.0.0.0/0)")
+			continue
+		}
+		rf := r.Family()
+		if r.Via.IsValid() && family(r.Via) != rf {
+			v.add(rp+".via", "%s is not %s like %s", r.Via, famName(rf), r.To)
+		}
+		if r.Src.IsValid() && family(r.Src) != rf {
+			v.add(rp+".src", "%s is not %s like %s", r.Src, famName(rf), r.To)
+		}
+		if r.Table < 0 || int64(r.Table) > 1<<32-1 {
+			v.add(rp+".table", "%d is out of range 0..4294967295", r.Table)
+		}
+		if r.Metric < 0 || int64(r.Metric) > 1<<32-1 {
+			v.add(rp+".metric", "%d is out of range 0..4294967295", r.Metric)
+		}
+		if !slices.Contains(routeScopes, r.Scope) {
+			v.add(rp+".scope", "%q is not one of global, site, link, host, nowhere", r.Scope)
+		}
+		if !slices.Contains(routeTypes, r.Type) {
+			v.add(rp+".type", "%q is not one of %s", r.Type, strings.Join(routeTypes, ", "))
+		} else if r.Type != RouteUnicast && (r.Via.IsValid() || r.Dev != "") {
+			v.add(rp+".type", "a %s route takes no via or dev", r.Type)
+		}
+		if r.OnLink && !r.Via.IsValid() {
+			v.add(rp+".onlink", "needs via")
+		}
+		if r.Dev != "" && r.Dev != in.Interface {
+			v.iface(rp+".dev", r.Dev)
+		}
+	}
+	for j, r := range in.Rules {
+		rp := fmt.Sprintf("%s.rules[%d]", p, j)
+		if r.From.IsValid() && r.To.IsValid() && family(r.From.Addr()) != family(r.To.Addr()) {
+			v.add(rp, "from %s and to %s are of different families", r.From, r.To)
+		}
+		if r.Table < 1 || int64(r.Table) > 1<<32-1 {
+			v.add(rp+".table", "%d is out of range 1..4294967295", r.Table)
+		}
+		if r.Priority < 0 || int64(r.Priority) > 1<<32-1 {
+			v.add(rp+".priority", "%d is out of range 0..4294967295", r.Priority)
+		}
+		if r.FWMask != 0 && r.FWMark == 0 {
+			v.add(rp+".fwmask", "needs fwmark")
+		}
+	}
 }
 
 // provider checks the settings the agent's holder uses; the type, the mode

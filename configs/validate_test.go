@@ -25,13 +25,13 @@ func validConfig() *configs.Config {
 	v4.Name, v4.Interface, v4.VRID = "VI_1", "eth0", 51
 	v4.UnicastSrcIP = addr("192.0.2.1")
 	v4.UnicastPeers = []netip.Addr{addr("192.0.2.3")}
-	v4.VIPs = []netip.Prefix{prefix("192.0.2.100/24"), prefix("192.0.2.101/32")}
+	v4.VIPs = []configs.VIP{vip("192.0.2.100/24"), vip("192.0.2.101/32")}
 	v4.TrackScripts = []configs.TrackScript{{Name: "chk_nginx"}}
 	v4.TrackInterfaces = []configs.TrackInterface{{Name: "eth1", Weight: -10}}
 
 	v6 := configs.DefaultInstance()
 	v6.Name, v6.Interface, v6.VRID = "VI_6", "eth0", 51 // same vrid, other family
-	v6.VIPs = []netip.Prefix{prefix("2001:db8::100/64")}
+	v6.VIPs = []configs.VIP{vip("2001:db8::100/64")}
 	c.Instances = []configs.Instance{v4, v6}
 	c.SyncGroups = []configs.SyncGroup{{Name: "G", Instances: []string{"VI_1", "VI_6"}}}
 
@@ -67,15 +67,15 @@ func TestValidate(t *testing.T) {
 		{"vrid reused same family", func(c *configs.Config) {
 			in := c.Instances[0]
 			in.Name = "VI_2"
-			in.VIPs = []netip.Prefix{prefix("192.0.2.102/32")}
+			in.VIPs = []configs.VIP{vip("192.0.2.102/32")}
 			c.Instances = append(c.Instances, in)
 		}, []string{"instances[2]: vrid 51 already used on eth0 by instances[0] (same family)"}},
 		{"duplicate name", func(c *configs.Config) { c.Instances[1].Name = "VI_1" },
 			[]string{`instances[1].name: "VI_1" is already the name of instances[0]`,
 				`sync_groups[0].instances[1]: unknown instance "VI_6"`}},
 		{"mixed families", func(c *configs.Config) {
-			c.Instances[0].VIPs = append(c.Instances[0].VIPs, prefix("2001:db8::5/128"))
-		}, []string{"instances[0].vips[2]: 2001:db8::5/128 is IPv6, the instance is IPv4 (one family per instance)"}},
+			c.Instances[0].VIPs = append(c.Instances[0].VIPs, vip("2001:db8::5/128"))
+		}, []string{"instances[0].vips[2]: 2001:db8::5/128 is IPv6, the instance is IPv4 (one family per instance; put other families in excluded_vips)"}},
 		{"peer wrong family and duplicate", func(c *configs.Config) {
 			c.Instances[0].UnicastPeers = []netip.Addr{addr("192.0.2.3"), addr("2001:db8::3"), addr("192.0.2.3"), addr("192.0.2.1")}
 		}, []string{"instances[0].unicast_peers[1]: 2001:db8::3 is not IPv4 like the instance",
@@ -125,6 +125,55 @@ func TestValidate(t *testing.T) {
 			c.VirtualServers[0].RealServers[0].Address = ap("[2001:db8::11]:80")
 			c.VirtualServers[0].RealServers[0].Forwarding = "TUN"
 		}, nil},
+		{"vip dev and dual stack", func(c *configs.Config) {
+			in := &c.Instances[0]
+			in.VIPs = append(in.VIPs, configs.MustVIP("192.0.2.102 dev lo"), configs.MustVIP("192.0.2.103 dev nope0"))
+			in.ExcludedVIPs = []configs.VIP{configs.MustVIP("2001:db8::100/64"), configs.MustVIP("192.0.2.100/32")}
+		}, []string{"instances[0].vips[3]: interface nope0 does not exist",
+			"instances[0].excluded_vips[1]: 192.0.2.100 is listed twice (vips and excluded_vips count together)"}},
+		{"no vips", func(c *configs.Config) {
+			c.Instances[1].VIPs, c.Instances[1].VRID = nil, 52
+		}, []string{"instances[1].vips: an instance needs at least one VIP (in vips or excluded_vips)"}},
+		{"excluded only", func(c *configs.Config) {
+			c.Instances[1].VIPs, c.Instances[1].VRID = nil, 52
+			c.Instances[1].ExcludedVIPs = []configs.VIP{configs.MustVIP("192.0.2.50"), configs.MustVIP("2001:db8::50")}
+		}, nil},
+		{"routes and rules", func(c *configs.Config) {
+			in := &c.Instances[0]
+			in.Routes = []configs.Route{
+				{To: prefix("198.51.100.0/24"), Via: addr("192.0.2.254"), Table: 100, Type: configs.RouteUnicast},
+				{Type: configs.RouteUnicast},
+				{To: prefix("2001:db8:1::/48"), Via: addr("192.0.2.254"), Src: addr("192.0.2.1"), Type: configs.RouteUnicast, Scope: "universe"},
+				{To: prefix("203.0.113.0/24"), Via: addr("192.0.2.254"), Type: configs.RouteBlackhole},
+				{To: prefix("203.0.113.0/24"), Type: "nat"},
+			}
+			in.Rules = []configs.Rule{
+				{From: prefix("192.0.2.100/32"), Table: 100},
+				{From: prefix("192.0.2.100/32"), To: prefix("2001:db8::/32"), Table: 0, FWMask: 255},
+			}
+		}, []string{"instances[0].routes[1].to: is required (a prefix, e.g. 198.51.100.0/24 or 0.0.0.0/0)",
+			"instances[0].routes[2].via: 192.0.2.254 is not IPv6 like 2001:db8:1::/48",
+			"instances[0].routes[2].src: 192.0.2.1 is not IPv6 like 2001:db8:1::/48",
+			`instances[0].routes[2].scope: "universe" is not one of global, site, link, host, nowhere`,
+			"instances[0].routes[3].type: a blackhole route takes no via or dev",
+			`instances[0].routes[4].type: "nat" is not one of unicast, blackhole, unreachable, prohibit`,
+			"instances[0].rules[1]: from 192.0.2.100/32 and to 2001:db8::/32 are of different families",
+			"instances[0].rules[1].table: 0 is out of range 1..4294967295",
+			"instances[0].rules[1].fwmask: needs fwmark"}},
+		{"alerts without destination", func(c *configs.Config) {
+			on := true
+			c.Instances[0].SMTPAlert = &on
+		}, []string{"instances[0].smtp_alert: alerts are on but neither global.smtp.server nor global.webhook.url is set"}},
+		{"alert destinations", func(c *configs.Config) {
+			c.Global.SMTPAlert = true
+			c.Global.SMTP.Server = "smtp.example.com"
+			c.Global.SMTP.To = []string{"not an address"}
+			c.Global.Webhook.URL = "ftp://x"
+		}, []string{`global.smtp.to[0]: "not an address" is not an e-mail address`,
+			`global.webhook.url: "ftp://x" is not an http:// or https:// URL`}},
+		{"sync id", func(c *configs.Config) {
+			c.Global.LVSSyncDaemon = configs.LVSSyncDaemon{Interface: "eth1", Instance: "VI_1", SyncID: new(256)}
+		}, []string{"global.lvs_sync_daemon.sync_id: 256 is out of range 0..255"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,8 +258,8 @@ func TestInstanceFamily(t *testing.T) {
 		in   configs.Instance
 		want int
 	}{
-		{"vips v4", configs.Instance{VIPs: []netip.Prefix{prefix("192.0.2.1/32")}}, 4},
-		{"vips v6", configs.Instance{VIPs: []netip.Prefix{prefix("2001:db8::1/128")}}, 6},
+		{"vips v4", configs.Instance{VIPs: []configs.VIP{vip("192.0.2.1/32")}}, 4},
+		{"vips v6", configs.Instance{VIPs: []configs.VIP{vip("2001:db8::1/128")}}, 6},
 		{"src v6", configs.Instance{UnicastSrcIP: addr("2001:db8::1")}, 6},
 		{"peer v6", configs.Instance{UnicastPeers: []netip.Addr{addr("2001:db8::2")}}, 6},
 		{"nothing", configs.Instance{}, 4},
@@ -219,5 +268,21 @@ func TestInstanceFamily(t *testing.T) {
 		if got := tt.in.Family(); got != tt.want {
 			t.Errorf("%s: Family() = %d, want %d", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestLVSSyncID(t *testing.T) {
+	c := validConfig()
+	c.Global.LVSSyncDaemon = configs.LVSSyncDaemon{Interface: "eth1", Instance: "VI_1"}
+	if got := c.LVSSyncID(); got != 51 {
+		t.Errorf("no id, instance VI_1: LVSSyncID() = %d, want the VRID 51", got)
+	}
+	c.Global.LVSSyncDaemon.SyncID = new(0)
+	if got := c.LVSSyncID(); got != 0 {
+		t.Errorf("id 0: LVSSyncID() = %d, want 0", got)
+	}
+	c.Global.LVSSyncDaemon = configs.LVSSyncDaemon{Interface: "eth1"}
+	if got := c.LVSSyncID(); got != 0 {
+		t.Errorf("no id, no instance: LVSSyncID() = %d, want 0", got)
 	}
 }

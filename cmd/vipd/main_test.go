@@ -86,7 +86,7 @@ func TestRunRefusesInvalidConfig(t *testing.T) {
 }
 
 func TestMigrate(t *testing.T) {
-	code, out, stderr := vipd(t, "", nil, "migrate", "../../configs/testdata/keepalived-pair.conf")
+	code, out, stderr := vipd(t, "", nil, "migrate", "../../configs/testdata/keepalived/vipd-pair.conf")
 	if code != 0 {
 		t.Fatalf("migrate = %d: %s", code, stderr)
 	}
@@ -97,7 +97,7 @@ func TestMigrate(t *testing.T) {
 	if len(cfg.Instances) != 2 || cfg.Instances[0].Name != "VI_1" || cfg.Global.Node != "lb1" {
 		t.Errorf("migrated config = %+v", cfg)
 	}
-	if !strings.Contains(stderr, "warning: line 50: virtual_ipaddress 192.0.2.100/24: label eth0:vip not converted") {
+	if !strings.Contains(stderr, "warning: line 51: 192.0.2.100/24: label eth0:vip not converted") {
 		t.Errorf("stderr lacks the label warning:\n%s", stderr)
 	}
 	if strings.Contains(out, "warning") {
@@ -105,13 +105,29 @@ func TestMigrate(t *testing.T) {
 	}
 
 	// stdin, and a syntax error.
-	code, out, _ = vipd(t, "vrrp_instance X {\n interface eth0\n virtual_router_id 3\n}\n", nil, "migrate", "-")
+	code, out, _ = vipd(t, "vrrp_instance X {\n interface eth0\n virtual_router_id 3\n virtual_ipaddress { 192.0.2.9 }\n}\n", nil, "migrate", "-")
 	if code != 0 || !strings.Contains(out, "vrid: 3") {
 		t.Errorf("migrate - = %d:\n%s", code, out)
 	}
 	code, _, stderr = vipd(t, "vrrp_instance X {\n", nil, "migrate", "-")
 	if code != 1 || !strings.Contains(stderr, "missing }") {
 		t.Errorf("migrate of a broken file = %d, %q", code, stderr)
+	}
+
+	// @ID lines with --config-id; a refusal names the line and writes nothing.
+	in := "vrrp_instance X {\n interface eth0\n@lb1 virtual_router_id 3\n@lb2 virtual_router_id 4\n virtual_ipaddress { 192.0.2.9 }\n}\n"
+	code, out, stderr = vipd(t, in, nil, "migrate", "--config-id", "lb2", "-")
+	if code != 0 || !strings.Contains(out, "vrid: 4") {
+		t.Errorf("migrate --config-id lb2 = %d:\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = vipd(t, in, nil, "migrate", "-")
+	if code != 1 || out != "" || !strings.Contains(stderr, "line 3: ") || !strings.Contains(stderr, "--config-id") {
+		t.Errorf("migrate without --config-id = %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	ah := "vrrp_instance X {\n interface eth0\n virtual_router_id 3\n authentication {\n auth_type AH\n auth_pass x\n }\n virtual_ipaddress { 192.0.2.9 }\n}\n"
+	code, out, stderr = vipd(t, ah, nil, "migrate", "-")
+	if code != 1 || out != "" || !strings.Contains(stderr, "line 5: auth_type AH") {
+		t.Errorf("migrate of auth_type AH = %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
 

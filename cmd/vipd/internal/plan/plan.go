@@ -415,7 +415,7 @@ func (b *builder) build(cfg *configs.Config) *Plan {
 	p.Services = b.services(cfg)
 	p.LVS = LVS{FlushAtStart: cfg.Global.LVSFlush}
 	if sd := cfg.Global.LVSSyncDaemon; sd.Interface != "" {
-		p.SyncDaemon = &SyncDaemon{Interface: sd.Interface, Instance: sd.Instance, SyncID: uint8(sd.SyncID)}
+		p.SyncDaemon = &SyncDaemon{Interface: sd.Interface, Instance: sd.Instance, SyncID: uint8(cfg.LVSSyncID())}
 	}
 	return p
 }
@@ -447,7 +447,7 @@ func (b *builder) instance(at string, c configs.Instance, scripts []configs.Scri
 	for _, v := range c.VIPs {
 		if v.IsValid() && vrrp.Family(v.Addr()) == in.Family {
 			rc.VIPs = append(rc.VIPs, v.Addr())
-			in.VIPs = append(in.VIPs, providers.VIP{Prefix: v, Interface: c.Interface})
+			in.VIPs = append(in.VIPs, providers.VIP{Prefix: v.Prefix, Interface: v.Interface(c.Interface)})
 		}
 	}
 	in.Router = rc

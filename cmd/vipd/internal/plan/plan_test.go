@@ -30,13 +30,13 @@ func validConfig() *configs.Config {
 	v4.Name, v4.Interface, v4.VRID = "VI_1", "eth0", 51
 	v4.UnicastSrcIP = addr("192.0.2.1")
 	v4.UnicastPeers = []netip.Addr{addr("192.0.2.3")}
-	v4.VIPs = []netip.Prefix{prefix("192.0.2.100/24"), prefix("192.0.2.101/32")}
+	v4.VIPs = []configs.VIP{{Prefix: prefix("192.0.2.100/24")}, {Prefix: prefix("192.0.2.101/32")}}
 	v4.TrackScripts = []configs.TrackScript{{Name: "chk_nginx"}}
 	v4.TrackInterfaces = []configs.TrackInterface{{Name: "eth1", Weight: -10}}
 
 	v6 := configs.DefaultInstance()
 	v6.Name, v6.Interface, v6.VRID = "VI_6", "eth0", 51 // same vrid, other family
-	v6.VIPs = []netip.Prefix{prefix("2001:db8::100/64")}
+	v6.VIPs = []configs.VIP{{Prefix: prefix("2001:db8::100/64")}}
 	c.Instances = []configs.Instance{v4, v6}
 	c.SyncGroups = []configs.SyncGroup{{Name: "G", Instances: []string{"VI_1", "VI_6"}}}
 
@@ -135,9 +135,9 @@ func TestBuild(t *testing.T) {
 			http := configs.DefaultCheck()
 			http.Type, http.Path, http.StatusCodes, http.Digest = "http", "healthz", []int{200, 700}, "abc"
 			unknown := configs.DefaultCheck()
-			unknown.Type = "smtp"
+			unknown.Type = "ldap"
 			rs.Checks = append(rs.Checks, misc, http, unknown)
-		}, []string{`virtual_servers[0].real_servers[0].checks[3].type: unknown check type "smtp" (one of tcp, http, https, misc, dns, udp)`,
+		}, []string{`virtual_servers[0].real_servers[0].checks[3].type: unknown check type "ldap" (one of tcp, http, https, misc, dns, udp, ping, smtp)`,
 			"virtual_servers[0].real_servers[0].checks[1].command: is required for a misc check",
 			`virtual_servers[0].real_servers[0].checks[2]: path "healthz" must start with /`}},
 		{"quorum and granularity", func(c *configs.Config) {
@@ -148,7 +148,7 @@ func TestBuild(t *testing.T) {
 		{"scheduler twos is not a kernel scheduler", func(c *configs.Config) { c.VirtualServers[0].Scheduler = "twos" },
 			[]string{`virtual_servers[0].scheduler: unknown "twos" (want one of rr wrr lc wlc lblc lblcr dh sh sed nq mh fo ovf)`}},
 		{"instance without vips", func(c *configs.Config) { c.Instances[0].VIPs = nil },
-			[]string{"instances[0].vips: at least one VIP is required"}},
+			[]string{"instances[0].vips: an instance needs at least one VIP (in vips or excluded_vips)", "instances[0].vips: at least one VIP is required"}},
 		{"aliyun havip without local address", func(c *configs.Config) {
 			p := &c.Instances[0].Provider
 			p.Type, p.Mode, p.HaVipID, p.NoLocalAddress = "aliyun", "havip", "havip-1", true
