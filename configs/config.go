@@ -415,6 +415,7 @@ type Check struct {
 	// udp.
 	Send   string `yaml:"send"`
 	Expect string `yaml:"expect"`
-	// smtp: the name sent in HELO; "" means the host name.
+	// smtp: the name sent in HELO; "" means keepalived's default,
+	// smtpchecker.keepalived.org.
 	HeloName string `yaml:"helo_name"`
 }

@@ -42,6 +42,7 @@ const (
 	ScopeSite     Scope = 200
 	ScopeLink     Scope = 253
 	ScopeHost     Scope = 254
+	ScopeNowhere  Scope = 255
 )
 
 // ProtoKeepalived is the route protocol (RTPROT_KEEPALIVED, 18) vipd marks
@@ -62,6 +63,9 @@ type Route struct {
 	Metric int          // priority / preference; 0: none
 	Scope  Scope
 	Type   RouteType // 0: unicast
+	// OnLink takes Via as reachable on Dev even outside Dev's subnets
+	// (ip route … onlink).
+	OnLink bool
 }
 
 func (r Route) String() string {

@@ -321,7 +321,12 @@ func toRoute(h *vnl.Handle, rt Route) (*vnl.Route, error) {
 	if dst := rt.To.Addr().Unmap(); dst.Is6() {
 		family = vnl.FAMILY_V6
 	}
+	var flags int
+	if rt.OnLink {
+		flags = int(vnl.FLAG_ONLINK)
+	}
 	return &vnl.Route{
+		Flags:     flags,
 		Family:    family,
 		Dst:       ipNet(rt.To),
 		Gw:        ip(rt.Via),

@@ -18,6 +18,7 @@ import (
 	"github.com/vipd/vipd/cmd/vipd/internal/notify"
 	"github.com/vipd/vipd/cmd/vipd/internal/plan"
 	"github.com/vipd/vipd/lvs"
+	"github.com/vipd/vipd/providers/netlink"
 	"github.com/vipd/vipd/vrrp"
 )
 
@@ -307,13 +308,29 @@ func (a *agent) newInstance(ctx context.Context, pi plan.Instance) (*instance, e
 		return nil, fmt.Errorf("instance %s: %w", pi.Name, err)
 	}
 	in.closeProviders = closeFn
+	var routes holder.Routes
+	if len(pi.Routes)+len(pi.Rules) > 0 && a.host.Routing != nil {
+		rt := a.host.Routing(log)
+		routes = instanceRoutes{rt, pi.Routes, pi.Rules}
+		in.closeProviders = func() { closeFn(); _ = rt.Close() }
+	}
 	in.holder = holder.New(log, pi.VIPs, local, cloud, holder.Options{
-		Holder: pi.Holder, Fenced: in.higherMasterHeard, OnConfirm: a.metrics.observeConfirm(pi.Name),
+		Holder: pi.Holder, Fenced: in.higherMasterHeard, OnConfirm: a.metrics.observeConfirm(pi.Name), Routes: routes,
 	})
 	in.notifier = notify.New(log, notify.Instance, pi.Name, pi.Notify)
 	in.onTransition = append(in.onTransition, a.metrics.countTransition)
 	return in, nil
 }
+
+// instanceRoutes binds an instance's routes and rules to its table.
+type instanceRoutes struct {
+	rt     Routing
+	routes []netlink.Route
+	rules  []netlink.Rule
+}
+
+func (r instanceRoutes) Add(ctx context.Context) error    { return r.rt.Set(ctx, r.routes, r.rules) }
+func (r instanceRoutes) Remove(ctx context.Context) error { return r.rt.Remove(ctx) }
 
 // startInstance starts the instance's holder, notifier and router (the
 // router waits for its interface if it is missing).

@@ -46,6 +46,15 @@ type Host struct {
 	SyncDaemon func() (director.SyncDaemon, error)
 	// BFD opens the BFD transport (UDP 3784, TTL 255).
 	BFD func() (bfd.Conn, error)
+	// Routing returns an instance's table of virtual routes and rules.
+	Routing func(log *slog.Logger) Routing
+}
+
+// Routing adds and removes virtual routes and rules (netlink.Routing).
+type Routing interface {
+	Set(ctx context.Context, routes []netlink.Route, rules []netlink.Rule) error
+	Remove(ctx context.Context) error
+	Close() error
 }
 
 // Interface is what the agent needs of a network interface.
@@ -70,6 +79,7 @@ func DefaultHost() Host {
 		IPVS:       func(cfg lvs.Config) (*lvs.Reconciler, error) { return lvs.NewKernelReconciler("", cfg) },
 		SyncDaemon: func() (director.SyncDaemon, error) { return lvs.OpenSync(0) },
 		BFD:        bfd.Listen,
+		Routing:    func(log *slog.Logger) Routing { return netlink.NewRouting(netlink.Options{}, log) },
 	}
 }
 

@@ -45,8 +45,8 @@ func (a *agent) Reload(ctx context.Context, p *plan.Plan) (string, error) {
 // keeps its state, timers and VIPs; an instance whose VRRP settings, VIPs or
 // notify commands changed is reconfigured in place (no transition; VIPs
 // added or removed on a master are added or removed, the others not
-// touched); one whose interface, VRID, version, provider, holder settings or
-// tracks changed is replaced (the old one resigns with priority 0 and
+// touched); one whose interface, VRID, version, provider, holder settings,
+// tracks, BFD, routes or rules changed is replaced (the old one resigns with priority 0 and
 // releases, the new one starts in BACKUP); a removed one resigns and
 // releases; a new one starts in BACKUP. Services and checks are updated by
 // difference. What cannot change while running (sync groups, the sync
@@ -195,7 +195,8 @@ func (a *agent) reload(ctx context.Context, np *plan.Plan) reloadResult {
 func liveChangeable(o, n plan.Instance) bool {
 	return o.Interface == n.Interface && o.Family == n.Family && o.Router.VRID == n.Router.VRID &&
 		o.Router.Version == n.Router.Version && o.SyncGroup == n.SyncGroup &&
-		reflect.DeepEqual(o.Provider, n.Provider) && o.Holder == n.Holder && reflect.DeepEqual(o.Tracks, n.Tracks)
+		reflect.DeepEqual(o.Provider, n.Provider) && o.Holder == n.Holder && reflect.DeepEqual(o.Tracks, n.Tracks) &&
+		reflect.DeepEqual(o.BFD, n.BFD) && reflect.DeepEqual(o.Routes, n.Routes) && reflect.DeepEqual(o.Rules, n.Rules)
 }
 
 // reconfigure changes an instance in place to pi.

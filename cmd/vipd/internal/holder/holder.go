@@ -80,6 +80,7 @@ type Holder struct {
 	// onConfirm, when set, gets the time from "master decided" to confirmed.
 	onConfirm func(time.Duration)
 	dryRun    bool
+	routes    Routes
 
 	want     chan bool     // latest desired mastership (cap 1, latest wins)
 	announce chan struct{} // re-announce request (cap 1)
@@ -94,9 +95,22 @@ type Holder struct {
 	lastErr     string
 }
 
+// Routes are an instance's virtual routes and rules (keepalived
+// virtual_routes / virtual_rules).
+type Routes interface {
+	// Add adds (or restores) them; it is idempotent.
+	Add(ctx context.Context) error
+	// Remove removes what Add added.
+	Remove(ctx context.Context) error
+}
+
 // Options are a Holder's settings beyond its VIPs and providers.
 type Options struct {
 	plan.Holder
+	// Routes, when set, are added after the local VIPs while master and
+	// removed before the VIPs are released (a route may use a VIP as its
+	// source).
+	Routes Routes
 	// Fenced reports whether a higher-priority master was heard recently
 	// (used with Holder.Fence).
 	Fenced func() bool
@@ -127,7 +141,7 @@ func New(log *slog.Logger, vips []providers.VIP, local, cloud providers.Provider
 		h.callTimeout = o.CallTimeout
 	}
 	h.driftInterval, h.garpRefresh, h.garpDelay = o.DriftInterval, o.GARPRefresh, o.GARPDelay
-	h.dryRun = o.DryRun
+	h.dryRun, h.routes = o.DryRun, o.Routes
 	if h.dryRun {
 		h.driftInterval = 0 // nothing was moved: nothing can drift back
 	}
@@ -315,6 +329,13 @@ func (h *Holder) acquire(ctx context.Context, vips []providers.VIP) {
 	start := time.Now()
 	if h.local != nil && !h.localAcquire(ctx, vips) {
 		return
+	}
+	if h.routes != nil && !h.dryRun {
+		// Failover does not wait on routes: a failure is logged and the
+		// next acquisition (or reload) tries again.
+		if err := h.routes.Add(ctx); err != nil && ctx.Err() == nil {
+			h.log.Error("virtual routes not all added", "err", err)
+		}
 	}
 	if h.cloud == nil {
 		if h.dryRun {
@@ -504,6 +525,11 @@ func (h *Holder) reannounceLocal(ctx context.Context, why string) {
 // is told too (for the modes where the next master takes over, that is a
 // no-op at the cloud).
 func (h *Holder) release(ctx context.Context) {
+	if h.routes != nil && !h.dryRun {
+		if err := h.routes.Remove(ctx); err != nil {
+			h.log.Error("virtual routes not all removed", "err", err)
+		}
+	}
 	h.releaseVIPs(ctx, h.currentVIPs())
 	h.set(Released, nil)
 }

@@ -57,6 +57,10 @@ type Instance struct {
 	SyncGroup string
 	// BFD is the BFD session setting towards each unicast peer; nil: none.
 	BFD *BFD
+	// Routes and Rules are added after the VIPs while master and removed
+	// before them (keepalived virtual_routes / virtual_rules).
+	Routes []netlink.Route
+	Rules  []netlink.Rule
 }
 
 // BFD is an instance's BFD setting.
@@ -391,8 +395,11 @@ func (b *builder) build(cfg *configs.Config) *Plan {
 			Notify: Notify{Master: sg.NotifyMaster, Backup: sg.NotifyBackup, Fault: sg.NotifyFault}})
 	}
 	usedScripts := map[string]bool{}
+	// keepalived numbers rules without a priority 16384, 16383, … per
+	// family, in configuration order (vrrp_iprule.c).
+	rulePrio := map[int]int{4: 16384, 6: 16384}
 	for i, c := range cfg.Instances {
-		in := b.instance(fmt.Sprintf("instances[%d]", i), c, cfg.Scripts, grouped[c.Name], &p.Warnings)
+		in := b.instance(fmt.Sprintf("instances[%d]", i), c, cfg.Scripts, grouped[c.Name], &p.Warnings, rulePrio)
 		for _, t := range in.Tracks {
 			if t.Kind == TrackScript {
 				usedScripts[t.Name] = true
@@ -414,6 +421,12 @@ func (b *builder) build(cfg *configs.Config) *Plan {
 	}
 	p.Services = b.services(cfg)
 	p.LVS = LVS{FlushAtStart: cfg.Global.LVSFlush}
+	switch {
+	case cfg.Global.LVSFlushOnStop:
+		p.LVS.OnStop = FlushAll
+	case cfg.Global.LVSKeepOnStop:
+		p.LVS.OnStop = Keep
+	}
 	if sd := cfg.Global.LVSSyncDaemon; sd.Interface != "" {
 		p.SyncDaemon = &SyncDaemon{Interface: sd.Interface, Instance: sd.Instance, SyncID: uint8(cfg.LVSSyncID())}
 	}
@@ -421,7 +434,7 @@ func (b *builder) build(cfg *configs.Config) *Plan {
 }
 
 // instance converts one instance; problems go to b.
-func (b *builder) instance(at string, c configs.Instance, scripts []configs.Script, group string, warnings *[]string) Instance {
+func (b *builder) instance(at string, c configs.Instance, scripts []configs.Script, group string, warnings *[]string, rulePrio map[int]int) Instance {
 	in := Instance{Name: c.Name, Interface: c.Interface, Family: c.Family(), SyncGroup: group}
 	rc := vrrp.Config{
 		Name: c.Name, Preempt: c.Preempt, PreemptDelay: c.PreemptDelay, AdvertInterval: c.AdvertInterval,
@@ -450,6 +463,14 @@ func (b *builder) instance(at string, c configs.Instance, scripts []configs.Scri
 			in.VIPs = append(in.VIPs, providers.VIP{Prefix: v.Prefix, Interface: v.Interface(c.Interface)})
 		}
 	}
+	// Excluded VIPs are held like the others but not carried in adverts
+	// (keepalived virtual_ipaddress_excluded): any family, any interface.
+	for _, v := range c.ExcludedVIPs {
+		if v.IsValid() {
+			in.VIPs = append(in.VIPs, providers.VIP{Prefix: v.Prefix, Interface: v.Interface(c.Interface)})
+		}
+	}
+	in.Routes, in.Rules = b.routes(at, c, rulePrio)
 	in.Router = rc
 	if c.BFD.Interval > 0 && c.BFD.Multiplier >= 1 && c.BFD.Multiplier <= 255 {
 		in.BFD = &BFD{Interval: c.BFD.Interval, Multiplier: uint8(c.BFD.Multiplier)}
@@ -665,6 +686,20 @@ func (b *builder) check(at string, c configs.Check, rs netip.AddrPort, vs config
 	case configs.CheckUDP:
 		out.Checker, err = checks.NewUDPChecker(checks.UDPConfig{Target: target, Send: []byte(c.Send), Expect: []byte(c.Expect),
 			RequireReply: c.Expect != "", Timeout: c.ConnectTimeout})
+	case configs.CheckPing:
+		pc := checks.NewPingChecker(ip)
+		pc.Timeout = c.ConnectTimeout
+		out.Checker = pc
+	case configs.CheckSMTP:
+		if c.ConnectPort == 0 && port == 0 {
+			target = netip.AddrPortFrom(ip, 25)
+		}
+		sc := checks.NewSMTPChecker(target)
+		sc.Timeout = c.ConnectTimeout
+		if c.HeloName != "" {
+			sc.Helo = c.HeloName
+		}
+		out.Checker = sc
 	default:
 		return out // an unknown type is configs.Validate's error
 	}
@@ -754,4 +789,56 @@ func groupMembers(members []string) []lvs.GroupMember {
 		}
 	}
 	return out
+}
+
+var routeScopes = map[string]netlink.Scope{
+	"global": netlink.ScopeUniverse, "universe": netlink.ScopeUniverse, "site": netlink.ScopeSite,
+	"link": netlink.ScopeLink, "host": netlink.ScopeHost, "nowhere": netlink.ScopeNowhere,
+}
+
+var routeTypes = map[string]netlink.RouteType{
+	"": netlink.RouteUnicast, configs.RouteUnicast: netlink.RouteUnicast, configs.RouteBlackhole: netlink.RouteBlackhole,
+	configs.RouteUnreachable: netlink.RouteUnreachable, configs.RouteProhibit: netlink.RouteProhibit,
+}
+
+// routes converts an instance's virtual_routes and virtual_rules.
+func (b *builder) routes(at string, c configs.Instance, rulePrio map[int]int) ([]netlink.Route, []netlink.Rule) {
+	var routes []netlink.Route
+	for i, r := range c.Routes {
+		rp := fmt.Sprintf("%s.routes[%d]", at, i)
+		typ, ok := routeTypes[r.Type]
+		if !ok {
+			b.errs = append(b.errs, fmt.Errorf("%s.type: %q is not unicast, blackhole, unreachable or prohibit", rp, r.Type))
+			continue
+		}
+		nr := netlink.Route{To: r.To, Via: r.Via, Dev: r.Dev, Src: r.Src, Table: r.Table, Metric: r.Metric, Type: typ, OnLink: r.OnLink}
+		switch sc, ok := routeScopes[r.Scope]; {
+		case r.Scope == "":
+			// As ip route: a unicast route without gateway is a link route.
+			if typ == netlink.RouteUnicast && !r.Via.IsValid() {
+				nr.Scope = netlink.ScopeLink
+			}
+		case ok:
+			nr.Scope = sc
+		default:
+			b.errs = append(b.errs, fmt.Errorf("%s.scope: %q is not global, site, link, host or nowhere", rp, r.Scope))
+			continue
+		}
+		if nr.Dev == "" && !nr.Via.IsValid() && typ == netlink.RouteUnicast {
+			nr.Dev = c.Interface
+		}
+		routes = append(routes, nr)
+	}
+	var rules []netlink.Rule
+	for _, r := range c.Rules {
+		fam := r.Family(c.Family())
+		nr := netlink.Rule{From: r.From, To: r.To, IPv6: fam == 6, Table: r.Table, Priority: r.Priority,
+			IIF: r.IIF, OIF: r.OIF, FwMark: r.FWMark, FwMask: r.FWMask}
+		if nr.Priority == 0 {
+			nr.Priority = rulePrio[fam]
+			rulePrio[fam]--
+		}
+		rules = append(rules, nr)
+	}
+	return routes, rules
 }
