@@ -57,7 +57,7 @@ after any exit.`,
 			if err := cleanupVIPs(ctx, p, log); err != nil {
 				errs = append(errs, err)
 			}
-			if len(p.Services) > 0 && !keepLVS {
+			if len(p.Services) > 0 && !keepLVS && p.LVS.OnStop != plan.Keep {
 				if err := cleanupLVS(ctx, p, log); err != nil {
 					errs = append(errs, err)
 				}
@@ -209,6 +209,9 @@ func cleanupLVS(ctx context.Context, p *plan.Plan, log *slog.Logger) error {
 		return err
 	}
 	defer r.Close()
+	if p.LVS.OnStop == plan.FlushAll {
+		return r.FlushAll(ctx) // lvs_flush_on_stop, as vipd's own stop does
+	}
 	return r.RemoveOwned(ctx, lvsKeys(p)...)
 }
 
