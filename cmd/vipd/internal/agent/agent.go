@@ -8,11 +8,13 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/vipd/vipd/cmd/vipd/internal/alert"
 	"github.com/vipd/vipd/cmd/vipd/internal/director"
 	"github.com/vipd/vipd/cmd/vipd/internal/holder"
 	"github.com/vipd/vipd/cmd/vipd/internal/notify"
@@ -56,6 +58,8 @@ type agent struct {
 	director  *director.Director // nil without virtual servers or sync daemon
 	// groupNotifiers run the sync groups' notify commands.
 	groupNotifiers []*notify.Runner
+	// alerts sends e-mail / webhook alerts; nil when none is configured.
+	alerts *alert.Notifier
 
 	// Owned by the goroutine in run.
 	conns   connSet
@@ -194,6 +198,13 @@ func newAgent(p *plan.Plan, log *slog.Logger, host Host) *agent {
 func (a *agent) build(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if c := a.plan.Alerts; c != nil {
+		n, err := alert.New(*c, a.log.With("part", "alert"))
+		if err != nil {
+			return fmt.Errorf("alerts: %w", err)
+		}
+		a.alerts = n
+	}
 	for _, pi := range a.plan.Instances {
 		in, err := a.newInstance(ctx, pi)
 		if err != nil {
@@ -251,6 +262,9 @@ func (a *agent) run(ctx context.Context) error {
 	}
 	for _, gn := range a.groupNotifiers {
 		a.aux.Go(func() error { gn.Run(auxCtx); return nil })
+	}
+	if a.alerts != nil {
+		a.aux.Go(func() error { return a.alerts.Run(auxCtx) })
 	}
 	if a.director != nil {
 		a.aux.Go(func() error { return a.director.Run(auxCtx) })
@@ -319,6 +333,13 @@ func (a *agent) newInstance(ctx context.Context, pi plan.Instance) (*instance, e
 	})
 	in.notifier = notify.New(log, notify.Instance, pi.Name, pi.Notify)
 	in.onTransition = append(in.onTransition, a.metrics.countTransition)
+	if a.alerts != nil {
+		in.onTransition = append(in.onTransition, func(t vrrp.Transition) {
+			if in.currentPlan().Alert {
+				a.alerts.Send(alert.Event{Kind: alert.KindInstance, Name: t.Name, State: alertState(t.To), Detail: t.Reason, Time: t.At})
+			}
+		})
+	}
 	return in, nil
 }
 
@@ -552,7 +573,8 @@ func (a *agent) buildDirector() error {
 			return fmt.Errorf("lvs sync daemon: %w", err)
 		}
 	}
-	d = director.New(log, rec, sd, director.Options{Services: p.Services, SyncDaemon: p.SyncDaemon, FlushAtStart: p.LVS.FlushAtStart, OnStop: p.LVS.OnStop})
+	d = director.New(log, rec, sd, director.Options{Services: p.Services, SyncDaemon: p.SyncDaemon,
+		FlushAtStart: p.LVS.FlushAtStart, OnStop: p.LVS.OnStop, OnRealChange: a.realChanged})
 	linked := map[string]bool{}
 	if p.SyncDaemon != nil && p.SyncDaemon.Instance != "" {
 		linked[p.SyncDaemon.Instance] = true
@@ -569,6 +591,36 @@ func (a *agent) buildDirector() error {
 	}
 	a.director = d
 	return nil
+}
+
+// realChanged sends the alert of a real server's health change.
+func (a *agent) realChanged(svc plan.Service, r plan.Real, up bool) {
+	if a.alerts == nil || !r.Alert {
+		return
+	}
+	st := alert.StateDown
+	if up {
+		st = alert.StateUp
+	}
+	vs := alert.FWMService(svc.State.FWMark)
+	if svc.State.FWMark == 0 {
+		vs = alert.Service(svc.State.Address, strings.ToLower(svc.State.Protocol.String()))
+	}
+	a.alerts.Send(alert.Event{Kind: alert.KindRealServer, Name: alert.Service(r.Address, strings.ToLower(svc.State.Protocol.String())),
+		VirtualServer: vs, State: st, Time: time.Now()})
+}
+
+// alertState is keepalived's name of a VRRP state in alerts.
+func alertState(s vrrp.State) alert.State {
+	switch s {
+	case vrrp.Master:
+		return alert.StateMaster
+	case vrrp.Backup:
+		return alert.StateBackup
+	case vrrp.Fault:
+		return alert.StateFault
+	}
+	return alert.StateStop
 }
 
 // higherMasterHeard reports whether a master that beats us was heard within
@@ -612,6 +664,9 @@ func (a *agent) buildSyncGroups() {
 					if t.To != last {
 						last = t.To
 						gn.Transition(t.To, t.Priority)
+						if a.alerts != nil && sg.Alert {
+							a.alerts.Send(alert.Event{Kind: alert.KindSyncGroup, Name: sg.Name, State: alertState(t.To), Time: t.At})
+						}
 					}
 				})
 			}

@@ -305,3 +305,7 @@ func TestReloadLeastDisruption(t *testing.T) {
 		<-n2.done
 	})
 }
+
+func mustAddr(s string) netip.Addr     { return netip.MustParseAddr(s) }
+func newFakeLocal() *providertest.Fake { return providertest.New("local") }
+func newFakeIPVS() *lvstest.Fake       { return lvstest.New() }

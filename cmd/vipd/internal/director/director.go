@@ -35,6 +35,10 @@ type Options struct {
 	FlushAtStart bool
 	// OnStop is what happens to the IPVS table when Run ends.
 	OnStop plan.LVSStop
+	// OnRealChange, when set, is called (on Run's goroutine; it must not
+	// block) when a real server's health changes, after its notify_up /
+	// notify_down was queued.
+	OnRealChange func(svc plan.Service, r plan.Real, up bool)
 }
 
 // Director runs the LVS services of a plan.
@@ -43,7 +47,7 @@ type Director struct {
 	opts  Options
 	rec   *lvs.Reconciler
 	sched *checks.Scheduler
-	// quorum runs quorum_up / quorum_down.
+	// quorum runs quorum_up / quorum_down and notify_up / notify_down.
 	quorum *notify.Runner
 
 	syncD    SyncDaemon    // nil without a sync daemon
@@ -55,6 +59,7 @@ type Director struct {
 	mu       sync.Mutex
 	services []plan.Service  // the plan's services (Update replaces them)
 	masters  map[string]bool // latest mastership of each followed instance
+	health   map[string]bool // last health of each real server, by service and address (Run only)
 	applied  map[string]bool // what Run last applied
 	exec     map[string]*checks.ExecChecker
 }
@@ -69,7 +74,7 @@ func New(log *slog.Logger, rec *lvs.Reconciler, syncD SyncDaemon, opts Options) 
 		sched:   checks.NewScheduler(log.With("part", "checks")),
 		quorum:  notify.New(log, notify.Service, "quorum", plan.Notify{}),
 		dirty:   make(chan struct{}, 1),
-		masters: map[string]bool{}, applied: map[string]bool{}, services: opts.Services,
+		masters: map[string]bool{}, applied: map[string]bool{}, services: opts.Services, health: map[string]bool{},
 	}
 	for _, svc := range opts.Services {
 		for _, r := range svc.Reals {
@@ -298,6 +303,33 @@ func (d *Director) apply(ctx context.Context) {
 	}
 	if err := d.rec.Reconcile(ctx, d.desired()); err != nil && ctx.Err() == nil {
 		d.log.Error("ipvs reconcile failed", "err", err)
+	}
+	d.realChanges()
+}
+
+// realChanges runs notify_up / notify_down and OnRealChange for each real
+// server whose health changed since the last look (a new one starts up, as
+// its checks do, without an event).
+func (d *Director) realChanges() {
+	for _, svc := range d.currentServices() {
+		for _, r := range svc.Reals {
+			k := svc.Name + "|" + r.Address.String()
+			up, _ := d.realHealth(r)
+			prev, seen := d.health[k]
+			d.health[k] = up
+			if !seen || prev == up {
+				continue
+			}
+			d.log.Info("real server changed", "service", svc.Name, "real", r.Address, "up", up)
+			if up {
+				d.quorum.Command(r.NotifyUp)
+			} else {
+				d.quorum.Command(r.NotifyDown)
+			}
+			if d.opts.OnRealChange != nil {
+				d.opts.OnRealChange(svc, r, up)
+			}
+		}
 	}
 }
 

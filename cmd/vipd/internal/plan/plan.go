@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vipd/vipd/checks"
+	"github.com/vipd/vipd/cmd/vipd/internal/alert"
 	"github.com/vipd/vipd/configs"
 	"github.com/vipd/vipd/lvs"
 	"github.com/vipd/vipd/providers"
@@ -34,6 +35,11 @@ type Plan struct {
 	SyncDaemon *SyncDaemon
 	// LVS is what happens to the IPVS table at start and stop.
 	LVS LVS
+	// Alerts is where e-mail and webhook alerts go; nil: none configured.
+	// Instance.Alert, SyncGroup.Alert and Real.Alert say which objects
+	// send them (keepalived smtp_alert, inherited global → virtual server
+	// → real server).
+	Alerts *alert.Config
 	// Warnings are accepted oddities the agent logs at start (e.g. a track
 	// weight ignored in a sync group).
 	Warnings []string
@@ -61,6 +67,8 @@ type Instance struct {
 	// before them (keepalived virtual_routes / virtual_rules).
 	Routes []netlink.Route
 	Rules  []netlink.Rule
+	// Alert sends an alert on every transition (smtp_alert).
+	Alert bool
 }
 
 // BFD is an instance's BFD setting.
@@ -200,6 +208,7 @@ type SyncGroup struct {
 	Name      string
 	Instances []string
 	Notify    Notify
+	Alert     bool // smtp_alert
 }
 
 // SyncDaemon is the IPVS connection sync daemon (keepalived lvs_sync_daemon).
@@ -247,10 +256,14 @@ type Service struct {
 	Reals []Real
 }
 
-// Real is a real server's checks.
+// Real is a real server's checks and what runs when its health changes.
 type Real struct {
 	Address netip.AddrPort
 	Checks  []Check
+	// NotifyUp and NotifyDown run when the real server's health changes
+	// (keepalived notify_up / notify_down).
+	NotifyUp, NotifyDown string
+	Alert                bool // smtp_alert
 }
 
 // Check is one health check of a real server.
@@ -392,14 +405,15 @@ func (b *builder) build(cfg *configs.Config) *Plan {
 			grouped[name] = sg.Name
 		}
 		p.SyncGroups = append(p.SyncGroups, SyncGroup{Name: sg.Name, Instances: sg.Instances,
-			Notify: Notify{Master: sg.NotifyMaster, Backup: sg.NotifyBackup, Fault: sg.NotifyFault}})
+			Notify: Notify{Master: sg.NotifyMaster, Backup: sg.NotifyBackup, Fault: sg.NotifyFault},
+			Alert:  alertOn(cfg.Global.SMTPAlert, sg.SMTPAlert)})
 	}
 	usedScripts := map[string]bool{}
 	// keepalived numbers rules without a priority 16384, 16383, … per
 	// family, in configuration order (vrrp_iprule.c).
 	rulePrio := map[int]int{4: 16384, 6: 16384}
 	for i, c := range cfg.Instances {
-		in := b.instance(fmt.Sprintf("instances[%d]", i), c, cfg.Scripts, grouped[c.Name], &p.Warnings, rulePrio)
+		in := b.instance(fmt.Sprintf("instances[%d]", i), c, cfg.Scripts, grouped[c.Name], &p.Warnings, rulePrio, cfg.Global.SMTPAlert)
 		for _, t := range in.Tracks {
 			if t.Kind == TrackScript {
 				usedScripts[t.Name] = true
@@ -420,6 +434,7 @@ func (b *builder) build(cfg *configs.Config) *Plan {
 			Params: checks.Params{Interval: s.Interval, Timeout: s.Timeout, Rise: s.Rise, Fall: s.Fall, InitialUp: true}})
 	}
 	p.Services = b.services(cfg)
+	p.Alerts = alerts(cfg.Global)
 	p.LVS = LVS{FlushAtStart: cfg.Global.LVSFlush}
 	switch {
 	case cfg.Global.LVSFlushOnStop:
@@ -434,7 +449,7 @@ func (b *builder) build(cfg *configs.Config) *Plan {
 }
 
 // instance converts one instance; problems go to b.
-func (b *builder) instance(at string, c configs.Instance, scripts []configs.Script, group string, warnings *[]string, rulePrio map[int]int) Instance {
+func (b *builder) instance(at string, c configs.Instance, scripts []configs.Script, group string, warnings *[]string, rulePrio map[int]int, globalAlert bool) Instance {
 	in := Instance{Name: c.Name, Interface: c.Interface, Family: c.Family(), SyncGroup: group}
 	rc := vrrp.Config{
 		Name: c.Name, Preempt: c.Preempt, PreemptDelay: c.PreemptDelay, AdvertInterval: c.AdvertInterval,
@@ -471,6 +486,7 @@ func (b *builder) instance(at string, c configs.Instance, scripts []configs.Scri
 		}
 	}
 	in.Routes, in.Rules = b.routes(at, c, rulePrio)
+	in.Alert = alertOn(globalAlert, c.SMTPAlert)
 	in.Router = rc
 	if c.BFD.Interval > 0 && c.BFD.Multiplier >= 1 && c.BFD.Multiplier <= 255 {
 		in.BFD = &BFD{Interval: c.BFD.Interval, Multiplier: uint8(c.BFD.Multiplier)}
@@ -620,8 +636,9 @@ func (b *builder) services(cfg *configs.Config) []Service {
 				}
 			}
 		}
+		vsAlert := alertOn(cfg.Global.SMTPAlert, vs.SMTPAlert)
 		for j, rs := range vs.RealServers {
-			r := Real{Address: rs.Address}
+			r := Real{Address: rs.Address, NotifyUp: rs.NotifyUp, NotifyDown: rs.NotifyDown, Alert: alertOn(vsAlert, rs.SMTPAlert)}
 			for k, c := range rs.Checks {
 				ck := b.check(fmt.Sprintf("%s.real_servers[%d].checks[%d]", at, j, k), c, rs.Address, vs, cfg.Global)
 				ck.ID = fmt.Sprintf("%s/%s/%s%d", svc.Name, rs.Address, c.Type, k)
@@ -841,4 +858,35 @@ func (b *builder) routes(at string, c configs.Instance, rulePrio map[int]int) ([
 		rules = append(rules, nr)
 	}
 	return routes, rules
+}
+
+// alertOn is an object's smtp_alert: its own setting, else its parent's.
+func alertOn(parent bool, own *bool) bool {
+	if own != nil {
+		return *own
+	}
+	return parent
+}
+
+// alerts is where alerts go (nil: nowhere configured).
+func alerts(g configs.Global) *alert.Config {
+	c := &alert.Config{RouterID: g.Node}
+	if s := g.SMTP; s.Server != "" {
+		from := s.From
+		if from == "" {
+			from = "vipd@" + g.Node
+		}
+		helo := s.HELO
+		if helo == "" {
+			helo = g.Node
+		}
+		c.SMTP = &alert.SMTPConfig{Server: s.Server, Port: s.Port, From: from, To: s.To, Helo: helo, Timeout: s.Timeout, StartTLS: s.StartTLS}
+	}
+	if w := g.Webhook; w.URL != "" {
+		c.Webhook = &alert.WebhookConfig{URL: w.URL, Headers: w.Headers, Timeout: w.Timeout}
+	}
+	if c.SMTP == nil && c.Webhook == nil {
+		return nil
+	}
+	return c
 }
