@@ -70,6 +70,12 @@ func newMailSink(cfg SMTPConfig) (*mailSink, error) {
 	}
 	s := &mailSink{cfg: cfg, addr: net.JoinHostPort(cfg.Server, strconv.Itoa(cfg.Port)), from: from.Address}
 	for _, t := range cfg.To {
+		if localUser(t) {
+			// keepalived's samples mail "acassen": a user of the local MTA
+			// (RCPT TO:<acassen>, RFC 5321 §4.1.1.3 leaves it to the server).
+			s.to = append(s.to, t)
+			continue
+		}
 		a, err := mail.ParseAddress(t)
 		if err != nil {
 			return nil, fmt.Errorf("alert: smtp: to %q: %w", t, err)
@@ -163,4 +169,18 @@ func messageID() string {
 	var r [12]byte
 	_, _ = rand.Read(r[:])
 	return strconv.FormatInt(time.Now().UnixNano(), 36) + "." + hex.EncodeToString(r[:])
+}
+
+// localUser reports whether s is a bare local part (no domain): letters,
+// digits and . _ - +.
+func localUser(s string) bool {
+	if s == "" || strings.ContainsAny(s, "@<> ") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-+", r)) {
+			return false
+		}
+	}
+	return true
 }

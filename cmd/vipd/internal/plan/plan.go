@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
@@ -435,6 +436,12 @@ func (b *builder) build(cfg *configs.Config) *Plan {
 	}
 	p.Services = b.services(cfg)
 	p.Alerts = alerts(cfg.Global)
+	if p.Alerts != nil {
+		// The agent's own check (alert.New sends nothing before Run).
+		if _, err := alert.New(*p.Alerts, slog.New(slog.DiscardHandler)); err != nil {
+			b.addAt("global", err)
+		}
+	}
 	p.LVS = LVS{FlushAtStart: cfg.Global.LVSFlush}
 	switch {
 	case cfg.Global.LVSFlushOnStop:
