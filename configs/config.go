@@ -11,6 +11,7 @@ import (
 type Config struct {
 	Global              Global               `yaml:"global"`
 	Scripts             []Script             `yaml:"scripts"`
+	BFDInstances        []BFDInstance        `yaml:"bfd_instances"`
 	Instances           []Instance           `yaml:"instances"`
 	SyncGroups          []SyncGroup          `yaml:"sync_groups"`
 	VirtualServerGroups []VirtualServerGroup `yaml:"virtual_server_groups"`
@@ -190,6 +191,7 @@ type Instance struct {
 	GARP            GARP             `yaml:"garp"`
 	TrackInterfaces []TrackInterface `yaml:"track_interfaces"`
 	TrackScripts    []TrackScript    `yaml:"track_scripts"`
+	TrackBFD        []TrackBFD       `yaml:"track_bfd"`
 	// Notify is called as: <cmd> INSTANCE <name> <STATE> <priority>.
 	Notify       string   `yaml:"notify"`
 	NotifyMaster string   `yaml:"notify_master"`
@@ -238,6 +240,32 @@ type TrackInterface struct {
 type TrackScript struct {
 	Name string `yaml:"name"`
 	// Weight overrides the script's weight when non-zero.
+	Weight int `yaml:"weight"`
+}
+
+// BFDInstance is a BFD session to a neighbour that instances can track
+// (keepalived bfd_instance, referenced by track_bfd).
+type BFDInstance struct {
+	Name string `yaml:"name"`
+	// Neighbor is the peer's address (keepalived neighbor_ip); required.
+	Neighbor netip.Addr `yaml:"neighbor_ip"`
+	// Source is our address (source_ip); zero: the kernel's choice.
+	Source netip.Addr `yaml:"source_ip"`
+	// MinRx and MinTx are the required receive and desired transmit
+	// intervals (keepalived min_rx / min_tx, default 10ms).
+	MinRx time.Duration `yaml:"min_rx"`
+	MinTx time.Duration `yaml:"min_tx"`
+	// Multiplier is the detection multiplier (keepalived default 5).
+	Multiplier int `yaml:"multiplier"`
+	// Weight is the default weight of track_bfd entries naming this
+	// session: 0 puts the tracking instances in FAULT while it is down.
+	Weight int `yaml:"weight"`
+}
+
+// TrackBFD makes an instance depend on a BFDInstance.
+type TrackBFD struct {
+	Name string `yaml:"name"`
+	// Weight overrides the BFD instance's weight when non-zero.
 	Weight int `yaml:"weight"`
 }
 

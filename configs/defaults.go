@@ -89,3 +89,9 @@ func DefaultCheck() Check {
 		Fall:             1,
 	}
 }
+
+// DefaultBFDInstance returns a bfd_instance's defaults (keepalived's: 10ms
+// intervals, multiplier 5).
+func DefaultBFDInstance() BFDInstance {
+	return BFDInstance{MinRx: 10 * time.Millisecond, MinTx: 10 * time.Millisecond, Multiplier: 5}
+}

@@ -91,7 +91,9 @@ func ParseKeepalivedWith(r io.Reader, name, dir string, opts KeepalivedOptions) 
 			c.virtualServer(n)
 		case "static_ipaddress", "static_routes", "static_rules":
 			c.fail(n, "%s: not supported by vipd (it manages addresses and routes per VRRP instance only); configure them with the system's network configuration", n.Key)
-		case "vrrp_track_process", "vrrp_track_file", "track_file", "bfd_instance", "garp_group", "linkbeat_interfaces", "interface_up_down_delays", "static_track_group":
+		case "bfd_instance":
+			c.bfdInstance(n)
+		case "vrrp_track_process", "vrrp_track_file", "track_file", "garp_group", "linkbeat_interfaces", "interface_up_down_delays", "static_track_group":
 			c.fail(n, "%s: not supported by vipd", n.Key)
 		default:
 			c.unknown(n)
@@ -686,7 +688,24 @@ func (c *kaConv) instance(b *kaNode) {
 			}
 		case "use_vmac", "use_vmac_addr", "vmac_xmit_base", "use_ipvlan":
 			c.fail(n, "%s: vipd does not create VRRP virtual MAC interfaces (the VIPs would move with the host's MAC)", n.Key)
-		case "track_file", "track_process", "track_bfd", "track_src_ip":
+		case "track_bfd":
+			for _, t := range n.Children {
+				w, ok := c.trackWeight(t)
+				if !ok {
+					continue
+				}
+				if len(t.Args) > 0 && w == 0 {
+					// keepalived: an explicit weight 0 is FAULT; vipd's 0 means
+					// the bfd_instance's weight.
+					for _, b := range c.cfg.BFDInstances {
+						if b.Name == t.Key && b.Weight != 0 {
+							c.fail(t, "track_bfd %s weight 0: set weight 0 on bfd_instance %s instead (vipd's 0 means its weight)", t.Key, t.Key)
+						}
+					}
+				}
+				in.TrackBFD = append(in.TrackBFD, TrackBFD{Name: t.Key, Weight: w})
+			}
+		case "track_file", "track_process", "track_src_ip":
 			c.fail(n, "%s: not supported by vipd (the instance would stop tracking it)", n.Key)
 		case "mcast_dst_ip":
 			c.fail(n, "%s: vipd uses the standard VRRP groups 224.0.0.18 / ff02::12", n.Key)
@@ -1835,4 +1854,62 @@ func (c *kaConv) finish() {
 	if g.SMTP.Server != "" && g.SMTP.From == "" {
 		c.warn(gn, "global_defs: no notification_email_from: keepalived sends from keepalived@<host name>, vipd from vipd@<node>")
 	}
+}
+
+// bfdInstance converts a bfd_instance (keepalived/bfd/bfd_parser.c):
+// intervals are in milliseconds; keepalived's defaults are min_rx/min_tx
+// 10ms and multiplier 5 (DefaultBFDInstance).
+func (c *kaConv) bfdInstance(n *kaNode) {
+	b := DefaultBFDInstance()
+	b.Name = c.arg(n, 0)
+	ms := func(x *kaNode) (time.Duration, bool) {
+		v, ok := c.intIn(x, 1, 60000)
+		return time.Duration(v) * time.Millisecond, ok
+	}
+	for _, x := range n.Children {
+		switch x.Key {
+		case "neighbor_ip", "source_ip":
+			a, err := netip.ParseAddr(c.arg(x, 0))
+			if err != nil {
+				c.fail(x, "%s: %q is not an IP address", x.Key, c.arg(x, 0))
+				continue
+			}
+			if x.Key == "neighbor_ip" {
+				b.Neighbor = a
+			} else {
+				b.Source = a
+			}
+		case "min_rx":
+			if d, ok := ms(x); ok {
+				b.MinRx = d
+			}
+		case "min_tx":
+			if d, ok := ms(x); ok {
+				b.MinTx = d
+			}
+		case "multiplier":
+			if v, ok := c.intIn(x, 1, 255); ok {
+				b.Multiplier = v
+			}
+		case "weight":
+			if v, ok := c.intIn(x, -253, 253); ok {
+				b.Weight = v
+			}
+		case "idle_tx":
+			c.ignore(x, "vipd's sessions send every min_tx while not Up, RFC 5880's slow rate is 1s")
+		case "ttl", "hoplimit":
+			if v, ok := c.intIn(x, 1, 255); ok && v != 255 {
+				c.fail(x, "%s %d: vipd sends and requires 255 (RFC 5881 single hop)", x.Key, v)
+			}
+		case "max_hops":
+			if v, ok := c.intIn(x, 0, 255); ok && v != 0 {
+				c.fail(x, "%s: vipd runs single-hop BFD only", x.Key)
+			}
+		case "vrrp":
+			c.ignore(x, "vipd's instances use a bfd_instance through track_bfd, or bfd: {interval} for their own peers")
+		default:
+			c.fail(x, "bfd_instance %s: %s: not supported by vipd", b.Name, x.Key)
+		}
+	}
+	c.cfg.BFDInstances = append(c.cfg.BFDInstances, b)
 }

@@ -2,6 +2,7 @@ package configs_test
 
 import (
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -269,6 +270,22 @@ func TestMigrateFidelity(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "bfd_instance and track_bfd",
+			in: "bfd_instance gw {\n neighbor_ip 192.0.2.254\n source_ip 192.0.2.1\n min_rx 50\n min_tx 40\n multiplier 3\n weight -20\n}\n" +
+				inst(" track_bfd {\n gw\n }"),
+			check: func(t *testing.T, c *configs.Config) {
+				want := configs.BFDInstance{Name: "gw", Neighbor: netip.MustParseAddr("192.0.2.254"), Source: netip.MustParseAddr("192.0.2.1"),
+					MinRx: 50 * time.Millisecond, MinTx: 40 * time.Millisecond, Multiplier: 3, Weight: -20}
+				if len(c.BFDInstances) != 1 || c.BFDInstances[0] != want {
+					t.Errorf("bfd_instances %+v, want %+v", c.BFDInstances, want)
+				}
+				if tb := c.Instances[0].TrackBFD; len(tb) != 1 || tb[0].Name != "gw" || tb[0].Weight != 0 {
+					t.Errorf("track_bfd %+v", tb)
+				}
+			},
+		},
+		{name: "bfd_instance multi-hop refused", in: "bfd_instance gw {\n neighbor_ip 192.0.2.254\n max_hops 4\n}\n" + inst(""), wantErr: "single-hop BFD only"},
 		{name: "AH never becomes PASS", in: inst(" authentication {\n auth_type AH\n auth_pass secret\n }"), wantErr: "line 8: auth_type AH"},
 		{
 			name:     "state MASTER ignores nopreempt and preempt_delay",

@@ -340,7 +340,7 @@ func ParseDuration(s string) (time.Duration, error) {
 // trackHook accepts a bare name for a track entry: track_scripts:
 // [chk_nginx] (also VIPD_INSTANCES_0_TRACK_SCRIPTS=chk_a,chk_b).
 func trackHook(from, to reflect.Type, data any) (any, error) {
-	if to != reflect.TypeFor[TrackScript]() && to != reflect.TypeFor[TrackInterface]() {
+	if to != reflect.TypeFor[TrackScript]() && to != reflect.TypeFor[TrackInterface]() && to != reflect.TypeFor[TrackBFD]() {
 		return data, nil
 	}
 	if s, ok := data.(string); ok {

@@ -47,6 +47,8 @@ func elementDefault(t reflect.Type) reflect.Value {
 		return reflect.ValueOf(DefaultCheck())
 	case reflect.TypeFor[Route]():
 		return reflect.ValueOf(DefaultRoute())
+	case reflect.TypeFor[BFDInstance]():
+		return reflect.ValueOf(DefaultBFDInstance())
 	}
 	return reflect.Zero(t)
 }

@@ -63,6 +63,7 @@ func (c *Config) Validate(sys System) error {
 	scripts := v.scripts(c.Scripts)
 	instFamily := v.instances(c, scripts)
 	v.syncGroups(c)
+	v.bfdInstances(c.BFDInstances)
 	v.virtualServers(c, instFamily)
 	if len(v.errs) == 0 {
 		return nil
@@ -378,6 +379,15 @@ func (v *validator) instances(c *Config, scripts map[string]bool) map[string]int
 			}
 			if t.Weight < -254 || t.Weight > 254 {
 				v.add(tp+".weight", "%d is out of range -254..254", t.Weight)
+			}
+		}
+		for j, t := range in.TrackBFD {
+			tp := fmt.Sprintf("%s.track_bfd[%d]", p, j)
+			if !slices.ContainsFunc(c.BFDInstances, func(b BFDInstance) bool { return b.Name == t.Name }) {
+				v.add(tp+".name", "unknown bfd instance %q (define it under bfd_instances)", t.Name)
+			}
+			if t.Weight < -253 || t.Weight > 253 {
+				v.add(tp+".weight", "%d is out of range -253..253", t.Weight)
 			}
 		}
 		for j, t := range in.TrackScripts {
@@ -706,5 +716,34 @@ func (v *validator) check(p string, ch Check) {
 	}
 	if ch.Rise < 1 || ch.Fall < 1 {
 		v.add(p, "rise and fall must be at least 1")
+	}
+}
+
+func (v *validator) bfdInstances(bs []BFDInstance) {
+	names := map[string]bool{}
+	for i, b := range bs {
+		p := fmt.Sprintf("bfd_instances[%d]", i)
+		if b.Name == "" {
+			v.add(p+".name", "is required")
+		} else if names[b.Name] {
+			v.add(p+".name", "bfd instance %q is defined twice", b.Name)
+		}
+		names[b.Name] = true
+		if !b.Neighbor.IsValid() {
+			v.add(p+".neighbor_ip", "is required")
+		} else if b.Source.IsValid() && family(b.Source) != family(b.Neighbor) {
+			v.add(p+".source_ip", "%s is not in the family of neighbor_ip %s", b.Source, b.Neighbor)
+		}
+		for key, d := range map[string]time.Duration{"min_rx": b.MinRx, "min_tx": b.MinTx} {
+			if d < time.Millisecond || d > 60*time.Second {
+				v.add(p+"."+key, "%s is out of range 1ms..60s", d)
+			}
+		}
+		if b.Multiplier < 1 || b.Multiplier > 255 {
+			v.add(p+".multiplier", "%d is out of range 1..255", b.Multiplier)
+		}
+		if b.Weight < -253 || b.Weight > 253 {
+			v.add(p+".weight", "%d is out of range -253..253", b.Weight)
+		}
 	}
 }

@@ -79,14 +79,14 @@ func newTracking(a *agent) *tracking {
 	return &tracking{a: a, scripts: map[string]plan.Script{}, states: map[string]bool{}}
 }
 
-// state is the last state of a track: a script is assumed good until it
-// fails (keepalived), a link unknown yet is down.
+// state is the last state of a track: a script or BFD session is assumed
+// good until it fails (keepalived), a link unknown yet is down.
 func (tr *tracking) state(t plan.Track) bool {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	up, ok := tr.states[t.Key()]
 	if !ok {
-		return t.Kind == plan.TrackScript
+		return t.Kind != plan.TrackInterface
 	}
 	return up
 }
@@ -145,6 +145,12 @@ func (tr *tracking) update(ctx context.Context, p *plan.Plan) error {
 			continue
 		}
 		tr.sched.Add(name, c, s.Params, func(_ string, st checks.State) { tr.set(plan.TrackScript, name, st.Up) })
+	}
+	for _, t := range p.BFDTracks {
+		if err := tr.a.openBFD(); err != nil {
+			return fmt.Errorf("track_bfd: %w", err)
+		}
+		tr.a.bfd.track(t)
 	}
 	var links []string
 	for _, in := range p.Instances {

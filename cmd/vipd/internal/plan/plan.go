@@ -19,6 +19,7 @@ import (
 	"github.com/vipd/vipd/providers/netlink"
 	"github.com/vipd/vipd/providers/tencent"
 	"github.com/vipd/vipd/vrrp"
+	"github.com/vipd/vipd/vrrp/bfd"
 )
 
 // Plan is a validated configuration in runtime form.
@@ -30,7 +31,9 @@ type Plan struct {
 	Instances  []Instance
 	SyncGroups []SyncGroup
 	// Scripts are the track scripts some instance uses.
-	Scripts  []Script
+	Scripts []Script
+	// BFDTracks are the bfd_instances some instance tracks.
+	BFDTracks []BFDTrack
 	Services []Service
 	// SyncDaemon is the IPVS connection sync daemon; nil without one.
 	SyncDaemon *SyncDaemon
@@ -176,13 +179,23 @@ type TrackKind int
 const (
 	TrackScript TrackKind = iota
 	TrackInterface
+	TrackBFD
 )
 
 func (k TrackKind) String() string {
-	if k == TrackInterface {
+	switch k {
+	case TrackInterface:
 		return "interface"
+	case TrackBFD:
+		return "bfd"
 	}
 	return "script"
+}
+
+// BFDTrack is a BFD session instances track (keepalived bfd_instance).
+type BFDTrack struct {
+	Name    string
+	Session bfd.Config
 }
 
 // Track is one track_script or track_interface of an instance, with the
@@ -414,16 +427,27 @@ func (b *builder) build(cfg *configs.Config) *Plan {
 	// family, in configuration order (vrrp_iprule.c).
 	rulePrio := map[int]int{4: 16384, 6: 16384}
 	for i, c := range cfg.Instances {
-		in := b.instance(fmt.Sprintf("instances[%d]", i), c, cfg.Scripts, grouped[c.Name], &p.Warnings, rulePrio, cfg.Global.SMTPAlert)
+		in := b.instance(fmt.Sprintf("instances[%d]", i), c, cfg.Scripts, cfg.BFDInstances, grouped[c.Name], &p.Warnings, rulePrio, cfg.Global.SMTPAlert)
 		for _, t := range in.Tracks {
-			if t.Kind == TrackScript {
-				usedScripts[t.Name] = true
+			if t.Kind == TrackScript || t.Kind == TrackBFD {
+				usedScripts[t.Key()] = true
 			}
 		}
 		p.Instances = append(p.Instances, in)
 	}
+	for i, bi := range cfg.BFDInstances {
+		if !usedScripts[Track{Kind: TrackBFD, Name: bi.Name}.Key()] {
+			continue
+		}
+		bc := bfd.Config{Local: bi.Source, Peer: bi.Neighbor, DesiredMinTx: bi.MinTx, RequiredMinRx: bi.MinRx,
+			DetectMult: uint8(min(max(bi.Multiplier, 0), 255))}
+		if bi.Neighbor.IsValid() {
+			b.addAt(fmt.Sprintf("bfd_instances[%d]", i), bc.Validate())
+		}
+		p.BFDTracks = append(p.BFDTracks, BFDTrack{Name: bi.Name, Session: bc})
+	}
 	for _, s := range cfg.Scripts {
-		if !usedScripts[s.Name] {
+		if !usedScripts[Track{Kind: TrackScript, Name: s.Name}.Key()] {
 			continue
 		}
 		user := s.User
@@ -456,7 +480,7 @@ func (b *builder) build(cfg *configs.Config) *Plan {
 }
 
 // instance converts one instance; problems go to b.
-func (b *builder) instance(at string, c configs.Instance, scripts []configs.Script, group string, warnings *[]string, rulePrio map[int]int, globalAlert bool) Instance {
+func (b *builder) instance(at string, c configs.Instance, scripts []configs.Script, bfdInstances []configs.BFDInstance, group string, warnings *[]string, rulePrio map[int]int, globalAlert bool) Instance {
 	in := Instance{Name: c.Name, Interface: c.Interface, Family: c.Family(), SyncGroup: group}
 	rc := vrrp.Config{
 		Name: c.Name, Preempt: c.Preempt, PreemptDelay: c.PreemptDelay, AdvertInterval: c.AdvertInterval,
@@ -544,6 +568,17 @@ func (b *builder) instance(at string, c configs.Instance, scripts []configs.Scri
 	}
 	for _, ti := range c.TrackInterfaces {
 		in.Tracks = append(in.Tracks, Track{Kind: TrackInterface, Name: ti.Name, Weight: weight(ti.Name, ti.Weight)})
+	}
+	for _, tb := range c.TrackBFD {
+		w := tb.Weight
+		if w == 0 {
+			for _, bi := range bfdInstances {
+				if bi.Name == tb.Name {
+					w = bi.Weight
+				}
+			}
+		}
+		in.Tracks = append(in.Tracks, Track{Kind: TrackBFD, Name: tb.Name, Weight: weight(tb.Name, w)})
 	}
 	return in
 }
