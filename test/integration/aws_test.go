@@ -145,7 +145,7 @@ func (ab *awsBed) startPair(t *testing.T, o1, o2 awsOpts) (p1, p2 *harness.Proc)
 	p1 = ab.start(t, 1, "n1-vipd", ab.instance(1, 150, o1))
 	want := "confirmed"
 	if o1.dryRun {
-		want = "pending" // nothing is written, so the cloud never confirms
+		want = "dry-run" // nothing is written: the holder does not wait for a confirmation
 	}
 	ab.mustProvider(t, 1, "MASTER", want, 15*time.Second, p1)
 	p2 = ab.start(t, 2, "n2-vipd", ab.instance(2, 100, o2))
@@ -679,7 +679,7 @@ func TestAWSDryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	ab.nodeFailure(t, 1, p1)
-	ab.mustProvider(t, 2, "MASTER", "pending", 10*time.Second, p2)
+	ab.mustProvider(t, 2, "MASTER", "dry-run", 10*time.Second, p2)
 	if err := p2.WaitLog(context.Background(), "dry-run: would call", 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
