@@ -8,6 +8,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -92,9 +93,14 @@ func main() {
 	show("election (n1 has the higher priority)", 2*time.Second)
 	procs["n1"].Kill9()
 	show("kill -9 of vipd on n1: n2 takes over after Master_Down_Interval and announces the VIP; a killed\n"+
-		"   process cannot remove its address, so n1 keeps a stale copy until vipd restarts there", 2*time.Second)
+		"   process cannot remove its address, so n1 keeps a stale copy", 2*time.Second)
+	// What the systemd unit's ExecStopPost= does after any exit, SIGKILL included.
+	if out, err := b.Node(1).Command(context.Background(), *bin, "cleanup", "-c", filepath.Join(dir, "n1-vipd.yaml")).CombinedOutput(); err != nil {
+		s.Fatalf("vipd cleanup: %v\n%s", err, out)
+	}
+	show("vipd cleanup on n1 (the unit's ExecStopPost=): the stale VIP is gone, n2 alone holds it", time.Second)
 	start("n1")
-	show("n1 restarts: removes the VIP its killed run left behind, then preempts", 2*time.Second)
+	show("n1 restarts and preempts", 2*time.Second)
 	procs["n1"].Signal(syscall.SIGTERM)
 	show("SIGTERM to n1: priority-0 advert, n1 keeps the VIP until n2 is master (no gap)", 2*time.Second)
 	start("n1")
