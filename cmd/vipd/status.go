@@ -119,6 +119,15 @@ func formatStatus(w io.Writer, st agent.Status, now time.Time) error {
 				notes = append(notes, fmt.Sprintf("%s: %s %s is down (weight %d)", in.Name, t.Kind, t.Name, t.Weight))
 			}
 		}
+		if in.BFD != "" {
+			notes = append(notes, fmt.Sprintf("%s: bfd %s to its peers", in.Name, in.BFD))
+		}
+		for _, r := range in.Routes {
+			notes = append(notes, fmt.Sprintf("%s: with the VIPs: %s", in.Name, r))
+		}
+	}
+	if a := st.Alerts; a != nil {
+		notes = append(notes, fmt.Sprintf("alerts: %d sent, %d failed, %d dropped", a.Sent, a.Failed, a.Dropped))
 	}
 	if d := drops(st.Drops); d != "-" {
 		notes = append(notes, "dropped before matching an instance: "+d)

@@ -60,6 +60,8 @@ type agent struct {
 	groupNotifiers []*notify.Runner
 	// alerts sends e-mail / webhook alerts; nil when none is configured.
 	alerts *alert.Notifier
+	// reloaded counts reloads applied (guarded by mu).
+	reloaded int
 
 	// Owned by the goroutine in run.
 	conns   connSet

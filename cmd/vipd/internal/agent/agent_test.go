@@ -289,6 +289,9 @@ func TestReloadLeastDisruption(t *testing.T) {
 			t.Fatal("a refused reload changed the state")
 		}
 
+		if r := n1.a.status().Reloads; r != 3 {
+			t.Errorf("status counts %d reloads applied, want 3", r)
+		}
 		// The instance removed: it resigns, n2 takes over, n1 releases.
 		none := "global: {status_socket: \"\"}\nvirtual_servers:\n  - address: 192.0.2.100:80\n    scheduler: rr\n    real_servers: [{address: 192.0.2.11:80}]\n"
 		if _, err = n1.a.Reload(ctx, buildPlan(t, none)); err != nil {

@@ -80,6 +80,9 @@ virtual_servers:
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	if st := n.a.status(); st.Alerts == nil || st.Alerts.Sent == 0 {
+		t.Errorf("status shows alerts %+v, want some sent", st.Alerts)
+	}
 	for {
 		if _, err := os.Stat(marker); err == nil {
 			break

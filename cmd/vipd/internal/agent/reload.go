@@ -156,6 +156,7 @@ func (a *agent) reload(ctx context.Context, np *plan.Plan) reloadResult {
 	}
 	a.mu.Lock()
 	a.plan = np
+	a.reloaded++
 	a.instances = append(a.instances, fresh...)
 	for _, in := range fresh {
 		a.byName[in.plan.Name] = in

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +20,17 @@ type Status struct {
 	// Drops counts received packets dropped before they could be matched to
 	// an instance (malformed, checksum, ttl, vrid_unknown, …), by reason.
 	Drops map[string]int64 `json:"drops,omitempty"`
+	// Alerts counts e-mail / webhook alerts; nil when none is configured.
+	Alerts *AlertStatus `json:"alerts,omitempty"`
+	// Reloads counts configuration reloads applied since start.
+	Reloads int `json:"reloads"`
+}
+
+// AlertStatus counts the alerts of the agent.
+type AlertStatus struct {
+	Sent    uint64 `json:"sent"`
+	Failed  uint64 `json:"failed"`
+	Dropped uint64 `json:"dropped"`
 }
 
 // InstanceStatus is one VRRP instance.
@@ -43,6 +55,11 @@ type InstanceStatus struct {
 	SyncGroup     string           `json:"sync_group,omitempty"`
 	Drops         map[string]int64 `json:"drops,omitempty"` // dropped packets by reason
 	Tracks        []TrackStatus    `json:"tracks,omitempty"`
+	// Routes are the instance's virtual routes and rules (added while
+	// master), as text.
+	Routes []string `json:"routes,omitempty"`
+	// BFD is the instance's BFD setting ("50ms x3"), "" without.
+	BFD string `json:"bfd,omitempty"`
 }
 
 // TrackStatus is one track_script / track_interface of an instance.
@@ -72,7 +89,20 @@ func (a *agent) status() Status {
 			Provider: pi.Provider.Kind.String(), SyncGroup: pi.SyncGroup,
 		}
 		for _, v := range pi.VIPs {
-			is.VIPs = append(is.VIPs, v.Prefix.String())
+			vs := v.Prefix.String()
+			if v.Interface != pi.Interface {
+				vs += " dev " + v.Interface
+			}
+			is.VIPs = append(is.VIPs, vs)
+		}
+		for _, r := range pi.Routes {
+			is.Routes = append(is.Routes, r.String())
+		}
+		for _, r := range pi.Rules {
+			is.Routes = append(is.Routes, "rule "+r.String())
+		}
+		if b := pi.BFD; b != nil {
+			is.BFD = fmt.Sprintf("%v x%d", b.Interval, b.Multiplier)
 		}
 		in.mu.Lock()
 		r, waitErr := in.router, in.waitErr
@@ -111,5 +141,10 @@ func (a *agent) status() Status {
 	if a.director != nil {
 		st.Services = a.director.Status()
 	}
+	if a.alerts != nil {
+		as := a.alerts.Stats()
+		st.Alerts = &AlertStatus{Sent: as.Sent, Failed: as.Failed, Dropped: as.Dropped}
+	}
+	st.Reloads = a.reloaded
 	return st
 }

@@ -34,7 +34,7 @@ type Plan struct {
 	Scripts []Script
 	// BFDTracks are the bfd_instances some instance tracks.
 	BFDTracks []BFDTrack
-	Services []Service
+	Services  []Service
 	// SyncDaemon is the IPVS connection sync daemon; nil without one.
 	SyncDaemon *SyncDaemon
 	// LVS is what happens to the IPVS table at start and stop.
