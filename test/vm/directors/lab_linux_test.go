@@ -52,6 +52,7 @@ type director struct {
 	priority int
 	peer     string
 	sock     string // status socket
+	cfg      string // configuration file (startVipd writes it)
 	proc     *proc
 }
 
@@ -229,6 +230,7 @@ func (l *lab) startVipd(d *director) {
 	if err := os.WriteFile(cfg, []byte(l.config(d)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	d.cfg = cfg
 	p := &proc{name: d.name, out: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = vipdCommand("run", "-c", cfg)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
