@@ -40,7 +40,7 @@ func TestMigrateWithoutRouterID(t *testing.T) {
 }
 
 func TestMarshalYAMLOmitsDefaults(t *testing.T) {
-	c := validConfig()
+	c := configstest.ValidConfig()
 	b, err := configs.MarshalYAML(c)
 	if err != nil {
 		t.Fatal(err)

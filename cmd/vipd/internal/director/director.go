@@ -61,7 +61,6 @@ type Director struct {
 	masters  map[string]bool // latest mastership of each followed instance
 	health   map[string]bool // last health of each real server, by service and address (Run only)
 	applied  map[string]bool // what Run last applied
-	exec     map[string]*checks.ExecChecker
 }
 
 // New returns a Director programming through rec (it takes ownership and

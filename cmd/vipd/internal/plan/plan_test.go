@@ -1,8 +1,6 @@
 package plan_test
 
 import (
-	"errors"
-	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -12,49 +10,12 @@ import (
 
 	"github.com/vipd/vipd/cmd/vipd/internal/plan"
 	"github.com/vipd/vipd/configs"
+	"github.com/vipd/vipd/configs/configstest"
 )
 
-func addr(s string) netip.Addr     { return netip.MustParseAddr(s) }
-func prefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
-func ap(s string) netip.AddrPort   { return netip.MustParseAddrPort(s) }
-
-// validConfig is a small configuration that builds.
-func validConfig() *configs.Config {
-	c := configs.DefaultConfig()
-	c.Global.Node = "n1"
-	sc := configs.DefaultScript()
-	sc.Name, sc.Command = "chk_nginx", "pgrep nginx"
-	c.Scripts = []configs.Script{sc}
-
-	v4 := configs.DefaultInstance()
-	v4.Name, v4.Interface, v4.VRID = "VI_1", "eth0", 51
-	v4.UnicastSrcIP = addr("192.0.2.1")
-	v4.UnicastPeers = []netip.Addr{addr("192.0.2.3")}
-	v4.VIPs = []configs.VIP{{Prefix: prefix("192.0.2.100/24")}, {Prefix: prefix("192.0.2.101/32")}}
-	v4.TrackScripts = []configs.TrackScript{{Name: "chk_nginx"}}
-	v4.TrackInterfaces = []configs.TrackInterface{{Name: "eth1", Weight: -10}}
-
-	v6 := configs.DefaultInstance()
-	v6.Name, v6.Interface, v6.VRID = "VI_6", "eth0", 51 // same vrid, other family
-	v6.VIPs = []configs.VIP{{Prefix: prefix("2001:db8::100/64")}}
-	c.Instances = []configs.Instance{v4, v6}
-	c.SyncGroups = []configs.SyncGroup{{Name: "G", Instances: []string{"VI_1", "VI_6"}}}
-
-	c.VirtualServerGroups = []configs.VirtualServerGroup{{Name: "web", Members: []string{"192.0.2.100:80", "192.0.2.110-115:80", "fwmark 3"}}}
-	ch := configs.DefaultCheck()
-	ch.Type = "tcp"
-	rs := configs.DefaultRealServer()
-	rs.Address, rs.Checks = ap("192.0.2.11:80"), []configs.Check{ch}
-	vs := configs.DefaultVirtualServer()
-	vs.Address, vs.RealServers, vs.VRRPInstance = ap("192.0.2.100:80"), []configs.RealServer{rs}, "VI_1"
-	vsg := configs.DefaultVirtualServer()
-	vsg.Group = "web"
-	c.VirtualServers = []configs.VirtualServer{vs, vsg}
-	return c
-}
 
 func TestBuildOK(t *testing.T) {
-	p, err := plan.Build(validConfig())
+	p, err := plan.Build(configstest.ValidConfig())
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
@@ -156,20 +117,10 @@ func TestBuild(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := validConfig()
+			c := configstest.ValidConfig()
 			tt.mutate(c)
 			_, err := plan.Build(c)
-			var got []string
-			if err != nil {
-				var ve *configs.ValidationErrors
-				if !errors.As(err, &ve) {
-					t.Fatalf("error %T is not *ValidationErrors", err)
-				}
-				got = strings.Split(err.Error(), "\n")
-				if len(ve.Errs) != len(got) {
-					t.Errorf("%d errors but %d lines", len(ve.Errs), len(got))
-				}
-			}
+			got := configstest.Problems(t, err)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Build errors (-want +got):\n%s", diff)
 			}
