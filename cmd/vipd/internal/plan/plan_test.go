@@ -13,7 +13,6 @@ import (
 	"github.com/vipd/vipd/configs/configstest"
 )
 
-
 func TestBuildOK(t *testing.T) {
 	p, err := plan.Build(configstest.ValidConfig())
 	if err != nil {
