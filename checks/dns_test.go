@@ -59,7 +59,7 @@ func dnsServer(t *testing.T, addr string) netip.AddrPort {
 			if err != nil {
 				continue
 			}
-			pc.WriteTo(b, from)
+			_, _ = pc.WriteTo(b, from)
 		}
 	}()
 	return pc.LocalAddr().(*net.UDPAddr).AddrPort()

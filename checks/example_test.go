@@ -29,7 +29,7 @@ func ExampleScheduler() {
 	s := checks.NewScheduler(log, checks.WithJitter(false))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go s.Run(ctx)
+	go func() { _ = s.Run(ctx) }()
 
 	up := make(chan checks.State, 1)
 	tcp := checks.NewTCPChecker(ln.Addr().(*net.TCPAddr).AddrPort())

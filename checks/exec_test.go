@@ -94,7 +94,7 @@ func TestExecCheckerTimeoutKillsGroup(t *testing.T) {
 	deadline := time.Now().Add(2 * time.Second)
 	for !gone(pid) {
 		if time.Now().After(deadline) {
-			syscall.Kill(pid, syscall.SIGKILL)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
 			t.Fatalf("background child %d still running after the timeout", pid)
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -16,7 +16,7 @@ const helloMD5 = "5d41402abc4b2a76b9719d911017c592" // md5("hello")
 
 func testHandler(t *testing.T) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/ok", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("hello")) })
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("hello")) })
 	mux.HandleFunc("/503", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
 	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ok", http.StatusFound) })
 	mux.HandleFunc("/query", func(w http.ResponseWriter, r *http.Request) {
@@ -33,7 +33,7 @@ func testHandler(t *testing.T) http.Handler {
 			http.Error(w, "wrong host "+r.Host+" sni "+sni, http.StatusNotFound)
 			return
 		}
-		w.Write([]byte("hello"))
+		_, _ = w.Write([]byte("hello"))
 	})
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		select {

@@ -64,9 +64,8 @@ type PingChecker struct {
 	Timeout time.Duration // connect_timeout; 0: only ctx bounds the probe
 	Socket  PingSocket    // which socket; PingAuto by default
 
-	seq     atomic.Uint32 // echo sequence numbers, as keepalived's seq_no
-	useRaw  atomic.Bool   // PingAuto: a datagram socket was refused once
-	payload []byte
+	seq    atomic.Uint32 // echo sequence numbers, as keepalived's seq_no
+	useRaw atomic.Bool   // PingAuto: a datagram socket was refused once
 }
 
 var _ Checker = (*PingChecker)(nil)

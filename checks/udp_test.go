@@ -27,7 +27,7 @@ func udpServer(t *testing.T, addr string) netip.AddrPort {
 			if bytes.Equal(buf[:n], []byte("quiet")) {
 				continue
 			}
-			pc.WriteTo(append([]byte("pong "), buf[:n]...), from)
+			_, _ = pc.WriteTo(append([]byte("pong "), buf[:n]...), from)
 		}
 	}()
 	return pc.LocalAddr().(*net.UDPAddr).AddrPort()

@@ -158,4 +158,3 @@ func TestNetmaskEncoding(t *testing.T) {
 		t.Errorf("IPv6 default netmask = %d, want 128", got)
 	}
 }
-

@@ -34,11 +34,11 @@ func TestReconfigurePriorityPreempts(t *testing.T) {
 			t.Fatalf("advert after reconfigure carries interval %v, want 2s", sent.Advert.AdvertInterval)
 		}
 		h.advance(1900 * time.Millisecond)
-		if a.lastSent().At != sent.At {
+		if !a.lastSent().At.Equal(sent.At) {
 			t.Fatal("master advertised before its new 2 s interval")
 		}
 		h.advance(200 * time.Millisecond)
-		if a.lastSent().At == sent.At {
+		if a.lastSent().At.Equal(sent.At) {
 			t.Fatal("master did not advertise at its new 2 s interval")
 		}
 		if got := len(a.hooks[0].path()); got != before {

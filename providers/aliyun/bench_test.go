@@ -8,7 +8,7 @@ import (
 
 // BenchmarkFailover measures one failover as the agent runs it (see
 // cloudtest.BenchFailover); for havip the emulated GARP moves the master
-// right after Acquire. Run: go test -run '^$' -bench Failover -benchtime 5x ./providers/aliyun/
+// right after Acquire. Run: `go test -run '^$' -bench Failover -benchtime 5x ./providers/aliyun/`.
 func BenchmarkFailover(b *testing.B) {
 	cloudtest.BenchFailover(b, testVIP, []cloudtest.FailoverCase{
 		benchMode(Options{Mode: ModeHaVip, HaVipID: havipID}, func(f *fakeCloud) {

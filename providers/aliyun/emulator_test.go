@@ -206,10 +206,10 @@ func (f *fakeCloud) handle(r cloudtest.Request) cloudtest.Response {
 		if p["MaxResults"] != "" || p["NextToken"] != "" {
 			max, start := 10, 0
 			if v := p["MaxResults"]; v != "" {
-				fmt.Sscan(v, &max)
+				_, _ = fmt.Sscan(v, &max)
 			}
 			if v := p["NextToken"]; v != "" {
-				fmt.Sscan(strings.TrimPrefix(v, "tok-"), &start)
+				_, _ = fmt.Sscan(strings.TrimPrefix(v, "tok-"), &start)
 			}
 			if start > len(list) {
 				return aliErr(400, "InvalidParameter.NextToken", id)
@@ -223,10 +223,10 @@ func (f *fakeCloud) handle(r cloudtest.Request) cloudtest.Response {
 		}
 		page, size := 1, 10
 		if v := p["PageNumber"]; v != "" {
-			fmt.Sscan(v, &page)
+			_, _ = fmt.Sscan(v, &page)
 		}
 		if v := p["PageSize"]; v != "" {
-			fmt.Sscan(v, &size)
+			_, _ = fmt.Sscan(v, &size)
 		}
 		start := min(len(list), (page-1)*size)
 		end := min(len(list), start+size)

@@ -47,13 +47,12 @@ func ActionHeader(name string) ActionFunc {
 type Server struct {
 	*httptest.Server
 
-	mu       sync.Mutex
-	reqs     []Request
-	fail     map[string][]Response
-	handler  func(Request) Response
-	action   ActionFunc
-	latency  time.Duration
-	inFlight int
+	mu      sync.Mutex
+	reqs    []Request
+	fail    map[string][]Response
+	handler func(Request) Response
+	action  ActionFunc
+	latency time.Duration
 }
 
 // New starts a server on 127.0.0.1. Close it when done.

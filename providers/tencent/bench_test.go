@@ -10,7 +10,7 @@ import (
 // BenchmarkFailover measures one failover as the agent runs it (see
 // cloudtest.BenchFailover); for havip the emulated GARP binds the HAVIP
 // right after Acquire; private-ip includes one RUNNING task poll.
-// Run: go test -run '^$' -bench Failover -benchtime 5x ./providers/tencent/
+// Run: `go test -run '^$' -bench Failover -benchtime 5x ./providers/tencent/`.
 func BenchmarkFailover(b *testing.B) {
 	cloudtest.BenchFailover(b, testVIP, []cloudtest.FailoverCase{
 		benchMode(Options{Mode: ModeHaVip, HaVipID: havipID}, func(f *fakeCloud) { f.havip.instance, f.havip.eni = peerInst, peerENI },

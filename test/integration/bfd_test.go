@@ -130,22 +130,6 @@ func startVipdBFD(t *testing.T, n *harness.NS, local, peer netip.Addr) *vipdBFD 
 	return v
 }
 
-// waitChange waits for the next change to state to.
-func (v *vipdBFD) waitChange(t *testing.T, to bfd.State, timeout time.Duration, ka *harness.Proc) bfd.Change {
-	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		select {
-		case c := <-v.changes:
-			if c.To == to {
-				return c
-			}
-		case <-deadline:
-			t.Fatalf("vipd session not %v after %v: %+v\nkeepalived:\n%s", to, timeout, v.s.Status(), tail(ka.Output(), 30))
-		}
-	}
-}
-
 // drain discards the changes so far.
 func (v *vipdBFD) drain() {
 	for {

@@ -169,11 +169,6 @@ func waitFor(timeout time.Duration, cond func() bool) bool {
 	return true
 }
 
-// waitGone waits until node ns no longer holds addr.
-func waitGone(ns *harness.NS, addr netip.Addr, timeout time.Duration) bool {
-	return waitFor(timeout, func() bool { return !ns.HasAddr(addr) })
-}
-
 // uniqueFile returns a path under /tmp unique to this test run.
 func uniqueFile(t *testing.T, b *harness.Bed, what string) string {
 	return fmt.Sprintf("/tmp/%s-%s-%s", b.Prefix, strings.ReplaceAll(t.Name(), "/", "_"), what)

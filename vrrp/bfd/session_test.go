@@ -91,7 +91,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	clk := vrrptest.NewClock(epoch)
 	clk.SetSettle(synctest.Wait)
-	var w io.Writer = io.Discard
+	w := io.Discard
 	if testing.Verbose() {
 		w = t.Output()
 	}

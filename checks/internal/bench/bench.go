@@ -142,7 +142,7 @@ func Measure(ctx context.Context, log *slog.Logger, targets []netip.AddrPort, in
 	case <-time.After(warmup):
 	case <-ctx.Done():
 		cancel()
-		<-done
+		_ = <-done
 		return Stats{}, ctx.Err()
 	}
 	mu.Lock()

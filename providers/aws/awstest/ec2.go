@@ -111,7 +111,7 @@ const hostHeader = "X-Awstest-Host"
 // under any address (the signature check uses the Host they sent).
 func NewServerListener(l net.Listener) *EC2 {
 	s := newEC2()
-	inner := s.Server.Config.Handler
+	inner := s.Config.Handler
 	s.extra = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Header.Set(hostHeader, r.Host)
 		inner.ServeHTTP(w, r)

@@ -60,7 +60,7 @@ func NewIMDS(addr string, inst Instance) (*IMDS, error) {
 // NewIMDSListener starts a fake IMDS for inst serving on l. Close closes l.
 func NewIMDSListener(l net.Listener, inst Instance) *IMDS {
 	m := newIMDS(inst)
-	m.extra = &http.Server{Handler: m.Server.Config.Handler}
+	m.extra = &http.Server{Handler: m.Config.Handler}
 	m.url = "http://" + l.Addr().String()
 	go func() { _ = m.extra.Serve(l) }() // owned by m; ends on Close
 	return m

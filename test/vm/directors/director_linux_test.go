@@ -224,7 +224,7 @@ func TestKernelDirectorPair(t *testing.T) {
 		t.Fatalf("step 5: d2 not master with %s → %v after %v: state %q, table %v", serviceID, two, took.Round(time.Millisecond), st2.state("VI_1"), tab)
 	}
 	t.Logf("step 5: d2 MASTER with %s → %v programmed %v after kill -9 of d1's vipd", serviceID, tab[serviceID], took.Round(time.Millisecond))
-	took, ok = waitFor(5*time.Second, func() bool { return vmnet.Probe(l.client, vipPort) })
+	_, ok = waitFor(5*time.Second, func() bool { return vmnet.Probe(l.client, vipPort) })
 	if !ok {
 		t.Fatalf("step 5: no new client connection to %v through d2 %v after the failover", vipPort, time.Since(failAt).Round(time.Millisecond))
 	}

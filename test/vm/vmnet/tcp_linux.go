@@ -56,7 +56,9 @@ func (rs *RealServer) serve(c net.Conn) {
 	defer c.Close()
 	br := bufio.NewReader(c)
 	for {
-		c.SetDeadline(time.Now().Add(rs.Idle))
+		if err := c.SetDeadline(time.Now().Add(rs.Idle)); err != nil {
+			return
+		}
 		if _, err := fmt.Fprintf(c, "%s\n", rs.Name); err != nil {
 			return
 		}
@@ -103,7 +105,9 @@ func Connect(t testing.TB, from *NS, to netip.AddrPort, n int) map[string]int {
 				return err
 			}
 			defer c.Close()
-			c.SetDeadline(time.Now().Add(3 * time.Second))
+			if err := c.SetDeadline(time.Now().Add(3 * time.Second)); err != nil {
+				return err
+			}
 			name, err = bufio.NewReader(c).ReadString('\n')
 			name = strings.TrimSpace(name)
 			return err
@@ -134,14 +138,18 @@ func DialLong(t testing.TB, from *NS, to netip.AddrPort) (*LongConn, string, err
 	}
 	t.Cleanup(func() { c.Close() })
 	lc := &LongConn{c: c, br: bufio.NewReader(c)}
-	c.SetDeadline(time.Now().Add(3 * time.Second))
+	if err := c.SetDeadline(time.Now().Add(3 * time.Second)); err != nil {
+		return nil, "", err
+	}
 	name, err := lc.br.ReadString('\n')
 	return lc, strings.TrimSpace(name), err
 }
 
 // Ping sends a line and returns the server's answer within wait.
 func (lc *LongConn) Ping(wait time.Duration) (string, error) {
-	lc.c.SetDeadline(time.Now().Add(wait))
+	if err := lc.c.SetDeadline(time.Now().Add(wait)); err != nil {
+		return "", err
+	}
 	if _, err := lc.c.Write([]byte("ping\n")); err != nil {
 		return "", err
 	}
@@ -177,7 +185,9 @@ func ARPAnswers(from *NS, iface string, ip netip.Addr, wait time.Duration) ([]st
 		seen := map[string]bool{}
 		deadline := time.Now().Add(wait)
 		for time.Now().Before(deadline) {
-			c.SetReadDeadline(deadline)
+			if err := c.SetReadDeadline(deadline); err != nil {
+				return err
+			}
 			p, _, err := c.Read()
 			if err != nil {
 				var ne net.Error

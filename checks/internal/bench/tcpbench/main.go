@@ -52,7 +52,10 @@ func main() {
 			fmt.Fprintln(os.Stderr, "tcpbench:", err)
 			os.Exit(1)
 		}
-		pprof.StartCPUProfile(f)
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "tcpbench:", err)
+			os.Exit(1)
+		}
 		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -107,7 +110,7 @@ func run(ctx context.Context, n int, addr string, base int, interval, warmup, wi
 			}()
 		}
 		done := make(chan struct{})
-		go func() { io.Copy(io.Discard, os.Stdin); close(done) }()
+		go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(done) }()
 		select {
 		case <-ctx.Done():
 		case <-done:
@@ -128,7 +131,7 @@ func run(ctx context.Context, n int, addr string, base int, interval, warmup, wi
 		if err := child.Start(); err != nil {
 			return err
 		}
-		defer func() { stdin.Close(); child.Wait() }()
+		defer func() { stdin.Close(); _ = child.Wait() }()
 		line, err := bufio.NewReader(out).ReadString('\n')
 		if err != nil || strings.TrimSpace(line) != "ready" {
 			return fmt.Errorf("listener child: %q %v", line, err)

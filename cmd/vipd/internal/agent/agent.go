@@ -247,7 +247,7 @@ func (a *agent) run(ctx context.Context) error {
 	auxCtx, auxCancel := context.WithCancel(context.Background())
 	a.aux, a.auxCtx = &errgroup.Group{}, auxCtx
 	stopAux := func() error { auxCancel(); return a.aux.Wait() }
-	defer stopAux()
+	defer func() { _ = stopAux() }() // early returns; the normal path reports its error below
 	defer a.conns.close()
 	if err := a.startServers(auxCtx, a.aux); err != nil {
 		return err

@@ -189,7 +189,9 @@ func TestStatusDuringStartup(t *testing.T) {
 		close(ready)
 		time.Sleep(5 * time.Second)
 		n.stop()
-		<-n.done
+		if err := <-n.done; err != nil {
+			t.Error(err)
+		}
 		close(stop)
 		wg.Wait()
 	})
@@ -304,8 +306,9 @@ func TestReloadLeastDisruption(t *testing.T) {
 		}
 		n1.stop()
 		n2.stop()
-		<-n1.done
-		<-n2.done
+		if err := errors.Join(<-n1.done, <-n2.done); err != nil {
+			t.Error(err)
+		}
 	})
 }
 

@@ -55,7 +55,12 @@ virtual_servers:
 	n.a = newAgent(p, discard, fakeHost(t, vrrptest.NewNetwork(nil), n))
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { n.done <- n.a.run(ctx) }()
-	defer func() { cancel(); <-n.done }()
+	defer func() {
+		cancel()
+		if err := <-n.done; err != nil {
+			t.Error(err)
+		}
+	}()
 
 	has := func(want ...string) bool {
 		mu.Lock()

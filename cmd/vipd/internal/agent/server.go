@@ -98,7 +98,7 @@ func serveHTTP(ctx context.Context, log *slog.Logger, l net.Listener, h http.Han
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
-		<-errc
+		_ = <-errc // http.ErrServerClosed
 		if after != nil {
 			after()
 		}

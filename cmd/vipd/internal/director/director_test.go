@@ -125,6 +125,8 @@ func TestUpdateReconcilesByDifference(t *testing.T) {
 			t.Errorf("the unchanged check was restarted (since %v → %v)", before.Since, after.Since)
 		}
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	})
 }

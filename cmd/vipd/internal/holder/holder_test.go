@@ -131,7 +131,9 @@ func TestHolderRepairsDrift(t *testing.T) {
 	waitState(t, h, Confirmed)
 	before := cloud.Count(providertest.OpAcquire)
 	// A backup's transient takeover moves the VIP away at the cloud.
-	cloud.Release(context.Background(), testVIP)
+	if err := cloud.Release(context.Background(), testVIP); err != nil {
+		t.Fatal(err)
+	}
 	if err := cloud.WaitFor(context.Background(), providertest.OpAcquire, before+1); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +152,9 @@ func TestHolderFenceDoesNotFight(t *testing.T) {
 	waitState(t, h, Confirmed)
 	heard.Store(true) // a higher-priority master is heard while we are master
 	before := cloud.Count(providertest.OpAcquire)
-	cloud.Release(context.Background(), testVIP)
+	if err := cloud.Release(context.Background(), testVIP); err != nil {
+		t.Fatal(err)
+	}
 	waitState(t, h, Fenced)
 	if n := cloud.Count(providertest.OpAcquire); n != before {
 		t.Fatalf("fenced node called acquire %d more times", n-before)
