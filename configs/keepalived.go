@@ -158,7 +158,7 @@ func (c *kaConv) ignore(n *kaNode, why string) {
 }
 
 // arg returns the i-th argument or "" (an error when missing).
-func (c *kaConv) arg(n *kaNode, i int) string {
+func (c *kaConv) arg(n *kaNode, i int) string { //nolint:unparam // i: the argument index; all callers read the first today
 	if i < len(n.Args) {
 		return n.Args[i]
 	}

@@ -142,13 +142,12 @@ func (b *Bed) destroy() {
 	}
 }
 
-func (b *Bed) run(args ...string) string {
+func (b *Bed) run(args ...string) {
 	b.t.Helper()
 	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
 	if err != nil {
 		b.t.Fatalf("harness: %s: %v: %s", strings.Join(args, " "), err, out)
 	}
-	return string(out)
 }
 
 // Node returns node i (1-based).

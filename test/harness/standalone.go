@@ -28,6 +28,7 @@ func NewStandalone() *Standalone {
 	return s
 }
 
+// Helper does nothing (TB has no test to mark).
 func (s *Standalone) Helper() {}
 
 // Logf prints only when Verbose.

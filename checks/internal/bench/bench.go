@@ -142,7 +142,7 @@ func Measure(ctx context.Context, log *slog.Logger, targets []netip.AddrPort, in
 	case <-time.After(warmup):
 	case <-ctx.Done():
 		cancel()
-		_ = <-done
+		<-done //nolint:errcheck // canceled: ctx.Err() is the answer
 		return Stats{}, ctx.Err()
 	}
 	mu.Lock()

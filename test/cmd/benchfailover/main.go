@@ -139,7 +139,7 @@ func instance(b *harness.Bed, n *harness.NS, prio int, adv time.Duration, vrid i
 		Src: n.IPv4, Peers: b.PeersOf(n, false), VIPs: []netip.Prefix{vip}}
 }
 
-func start(t harness.TB, b *harness.Bed, n *harness.NS, bin string, d daemon, ins harness.Instance) *harness.Proc {
+func start(t harness.TB, n *harness.NS, bin string, d daemon, ins harness.Instance) *harness.Proc {
 	if d == vipdD {
 		return n.StartVipd(t, bin, t.TempDir(), ins)
 	}
@@ -163,8 +163,8 @@ func measure(bin string, d daemon, ev event, adv time.Duration) time.Duration {
 		// advertises every second (see harness.SplitBrainHeal).
 		in1.Peers, in2.Peers, in2.AdvertInterval = nil, nil, time.Second
 	}
-	p1 := start(s, b, n1, bin, d, in1)
-	start(s, b, n2, bin, d, in2)
+	p1 := start(s, n1, bin, d, in1)
+	start(s, n2, bin, d, in2)
 	if _, err := b.WaitHolder(vip.Addr(), "n1", 10*time.Second); err != nil {
 		s.Fatalf("%s: election: %v\n%s", d, err, p1.Output())
 	}

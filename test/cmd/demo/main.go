@@ -70,7 +70,7 @@ func main() {
 	}
 	defer pr.Stop()
 
-	show := func(title string, d time.Duration) {
+	show := func(title string, d time.Duration) { //nolint:unparam // each step spells its duration
 		fmt.Printf("\n== %s\n", title)
 		fmt.Printf("%-12s %-10s %-10s %-8s %-8s\n", "time", "VIP on", "answers", "n1", "n2")
 		t0 := time.Now()

@@ -98,7 +98,7 @@ func serveHTTP(ctx context.Context, log *slog.Logger, l net.Listener, h http.Han
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
-		_ = <-errc // http.ErrServerClosed
+		<-errc //nolint:errcheck // http.ErrServerClosed after Shutdown
 		if after != nil {
 			after()
 		}

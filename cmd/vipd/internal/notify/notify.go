@@ -150,7 +150,7 @@ func (r *Runner) run(ctx context.Context, state string, cmd *exec.Cmd) {
 		}
 	case <-ctx.Done():
 		_ = cmd.Process.Kill()
-		_ = <-done // killed
+		<-done //nolint:errcheck // "signal: killed"; the timeout is logged
 		r.log.Warn("notify script timed out", "state", state, "cmd", cmd.Args, "timeout", r.Timeout)
 	}
 }
