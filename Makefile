@@ -3,8 +3,11 @@ GO      ?= go
 BIN     ?= bin/vipd
 PKGS    := ./vrrp/... ./providers/... ./lvs/... ./checks/... ./configs/... ./cmd/...
 export GOFLAGS ?= -mod=readonly
+# The pinned linter (.golangci.yml), called by path; `make lint-tool` installs it.
+GOLANGCI_LINT_VERSION := 2.15.0
+GOLANGCI_LINT ?= $(shell $(GO) env GOPATH)/bin/golangci-lint
 
-.PHONY: all build vet unit integration vm-test test demo bench bench-failover clean
+.PHONY: all build vet lint-tool unit integration vm-test test demo bench bench-failover clean
 
 all: build
 
@@ -17,6 +20,15 @@ build:
 vet:
 	$(GO) vet ./...
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
+	$(GOLANGCI_LINT) run ./...
+
+# Installs golangci-lint $(GOLANGCI_LINT_VERSION) as $(GOLANGCI_LINT) unless that version is there
+# (from the Go module proxy; .ci/run calls it on fresh machines).
+lint-tool:
+	@if [ "$$($(GOLANGCI_LINT) version --short 2>/dev/null)" != "$(GOLANGCI_LINT_VERSION)" ]; then \
+		echo "installing golangci-lint v$(GOLANGCI_LINT_VERSION)"; \
+		GOFLAGS= GOBIN="$(abspath $(dir $(GOLANGCI_LINT)))" $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v$(GOLANGCI_LINT_VERSION); \
+	fi
 
 # Unit tests (race detector on). Packages that need root skip their netns parts without it.
 unit:
