@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -107,6 +108,9 @@ type Scheduler struct {
 	grace   time.Duration
 
 	abandoned atomic.Int64 // attempts whose checker did not return in time
+	// monitorScans counts the monitor's looks at the workers (tests: an
+	// idle scheduler must not wake up periodically).
+	monitorScans atomic.Int64
 
 	mu      sync.Mutex
 	h       entryHeap
@@ -242,7 +246,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		s.mu.Unlock()
 	}()
 
-	p := &pool{s: s, ctx: ctx, jobs: make(chan *entry), workers: map[*worker]struct{}{}}
+	p := &pool{s: s, ctx: ctx, jobs: make(chan *entry), workers: map[*worker]struct{}{}, kick: make(chan struct{}, 1)}
+	p.armed.Store(math.MaxInt64)
 	for range s.workers {
 		p.spawn()
 	}
@@ -278,8 +283,9 @@ type worker struct {
 
 // pool is the fixed set of workers of one Run. A worker runs checks in its
 // own goroutine (no goroutine or timer per attempt besides the check's
-// context). The monitor ticks every few tens of milliseconds and abandons
-// a worker whose checker overran its timeout+grace: it records "timeout"
+// context). The monitor wakes at the earliest deadline of a busy worker
+// (never while all are idle) and abandons a worker whose checker overran
+// its timeout+grace: it records "timeout"
 // for the attempt and starts a replacement, so the pool keeps its size;
 // the stuck goroutine exits when the checker finally returns.
 type pool struct {
@@ -290,6 +296,11 @@ type pool struct {
 
 	mu      sync.Mutex
 	workers map[*worker]struct{}
+
+	// armed is when the monitor looks next (unix ns; MaxInt64: never);
+	// kick wakes it earlier (see monitor).
+	armed atomic.Int64
+	kick  chan struct{}
 }
 
 func (p *pool) spawn() {
@@ -314,8 +325,10 @@ func (p *pool) work(w *worker) {
 			start := time.Now()
 			w.e.Store(e)
 			w.start.Store(start.UnixNano())
-			w.deadline.Store(start.Add(e.p.Timeout + p.s.grace).UnixNano())
+			dl := start.Add(e.p.Timeout + p.s.grace).UnixNano()
+			w.deadline.Store(dl)
 			w.state.Store(workerBusy)
+			p.watch(dl)
 			res := p.s.check(p.ctx, e, start)
 			if !w.state.CompareAndSwap(workerBusy, workerIdle) {
 				return // abandoned: the monitor recorded the attempt and replaced us
@@ -333,50 +346,78 @@ func (p *pool) exit(w *worker) {
 	p.wg.Done()
 }
 
-// monitorTick is how often the monitor looks for overrunning attempts.
-func (s *Scheduler) monitorTick() time.Duration {
-	return min(max(s.grace/2, 5*time.Millisecond), 50*time.Millisecond)
-}
-
 // monitor abandons overrunning attempts until workersDone is closed. After
 // ctx ends, attempts get only grace more to return.
+//
+// It has no ticker: it sleeps until the earliest deadline of a busy worker
+// (or, after ctx ends, ctx end + grace), so an idle scheduler, or one whose
+// checks all return in time, costs no periodic wake-up. armed holds the
+// time it will next look (math.MaxInt64: never); a worker whose deadline is
+// earlier kicks it. While it scans, armed is MaxInt64, so a worker starting
+// meanwhile kicks it and it scans again.
 func (p *pool) monitor(workersDone <-chan struct{}) {
-	t := time.NewTicker(p.s.monitorTick())
+	t := time.NewTimer(time.Hour)
+	t.Stop()
 	defer t.Stop()
+	ctxDone := p.ctx.Done()
 	var stopAt int64 // unix ns: ctx end + grace
 	for {
 		select {
 		case <-workersDone:
 			return
-		case now := <-t.C:
-			if stopAt == 0 && p.ctx.Err() != nil {
-				stopAt = now.Add(p.s.grace).UnixNano()
+		case <-ctxDone:
+			ctxDone = nil
+			stopAt = time.Now().Add(p.s.grace).UnixNano()
+		case <-p.kick:
+		case <-t.C:
+		}
+		p.armed.Store(math.MaxInt64)
+		p.s.monitorScans.Add(1)
+		now := time.Now().UnixNano()
+		next := int64(math.MaxInt64)
+		var late []*worker
+		p.mu.Lock()
+		for w := range p.workers {
+			if w.state.Load() != workerBusy {
+				continue
 			}
-			var late []*worker
-			p.mu.Lock()
-			for w := range p.workers {
-				if w.state.Load() != workerBusy {
-					continue
-				}
-				dl := w.deadline.Load()
-				if stopAt != 0 {
-					dl = min(dl, stopAt)
-				}
-				if now.UnixNano() > dl && w.state.CompareAndSwap(workerBusy, workerAbandoned) {
-					delete(p.workers, w)
-					late = append(late, w)
-				}
+			dl := w.deadline.Load()
+			if stopAt != 0 {
+				dl = min(dl, stopAt)
 			}
-			p.mu.Unlock()
-			for _, w := range late {
-				e := w.e.Load()
-				if p.ctx.Err() == nil {
-					p.spawn()
-				}
-				p.wg.Done() // for the abandoned worker, which will not
-				p.s.overran(e)
-				p.s.finish(p.ctx, e, Result{Reason: ReasonTimeout, Duration: time.Duration(now.UnixNano() - w.start.Load())})
+			if now > dl && w.state.CompareAndSwap(workerBusy, workerAbandoned) {
+				delete(p.workers, w)
+				late = append(late, w)
+				continue
 			}
+			next = min(next, dl)
+		}
+		p.mu.Unlock()
+		for _, w := range late {
+			e := w.e.Load()
+			if p.ctx.Err() == nil {
+				p.spawn()
+			}
+			p.wg.Done() // for the abandoned worker, which will not
+			p.s.overran(e)
+			p.s.finish(p.ctx, e, Result{Reason: ReasonTimeout, Duration: time.Duration(now - w.start.Load())})
+		}
+		t.Stop()
+		if next != math.MaxInt64 {
+			// Look just after the deadline: "now > dl" abandons.
+			t.Reset(time.Duration(next-now) + time.Millisecond)
+		}
+		p.armed.Store(next)
+	}
+}
+
+// watch tells the monitor about a worker that just became busy with
+// deadline dl (unix ns), if the monitor would not look in time.
+func (p *pool) watch(dl int64) {
+	if dl < p.armed.Load() {
+		select {
+		case p.kick <- struct{}{}:
+		default:
 		}
 	}
 }
