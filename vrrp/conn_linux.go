@@ -44,6 +44,7 @@ func ListenIPv4() (Conn, error) {
 		{"multicast ttl", func() error { return p.SetMulticastTTL(TTL) }},
 		{"multicast loopback", func() error { return p.SetMulticastLoopback(false) }},
 		{"tos", func() error { return p.SetTOS(tosInternetControl) }},
+		{"receive buffer", func() error { return setRecvBuffer(c) }},
 	} {
 		if err := step.f(); err != nil {
 			c.Close()
@@ -72,6 +73,7 @@ func ListenIPv6() (Conn, error) {
 		{"multicast hop limit", func() error { return p.SetMulticastHopLimit(TTL) }},
 		{"multicast loopback", func() error { return p.SetMulticastLoopback(false) }},
 		{"traffic class", func() error { return p.SetTrafficClass(tosInternetControl) }},
+		{"receive buffer", func() error { return setRecvBuffer(c) }},
 	} {
 		if err := step.f(); err != nil {
 			c.Close()
@@ -79,6 +81,35 @@ func ListenIPv6() (Conn, error) {
 		}
 	}
 	return newRawConn(6, &sock6{p: p}), nil
+}
+
+// recvBuffer is the receive buffer of a VRRP socket: room for the adverts
+// of every instance of an agent arriving in one burst (masters send on the
+// same slots, see advertDelay): 1,020 instances at ~1 KiB of kernel memory
+// per queued packet. The memory is used only while packets wait.
+const recvBuffer = 2 << 20
+
+// setRecvBuffer sets the socket's receive buffer to recvBuffer, above
+// net.core.rmem_max when the process has CAP_NET_ADMIN (SO_RCVBUFFORCE),
+// else as far as rmem_max allows.
+func setRecvBuffer(c net.PacketConn) error {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		if syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, recvBuffer) != nil {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, recvBuffer)
+		}
+	}); err != nil {
+		return err
+	}
+	return serr
 }
 
 // rawSock is the family-specific half of rawConn.

@@ -429,7 +429,7 @@ func (r *Router) onTimer(ctx context.Context) {
 	case Master:
 		// §6.4.3: Adver_Timer fired.
 		r.sendAdvert(ctx, r.effPrio)
-		r.resetTimer(r.cfg.AdvertInterval)
+		r.resetTimer(advertDelay(r.clk.Now(), r.cfg.AdvertInterval))
 	}
 }
 

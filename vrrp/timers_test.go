@@ -75,3 +75,43 @@ func TestEffectivePriority(t *testing.T) {
 		})
 	}
 }
+
+func TestAdvertDelay(t *testing.T) {
+	base := time.Unix(1_700_000_000, 0) // on every slot boundary
+	for _, tc := range []struct {
+		name     string
+		now      time.Time
+		interval time.Duration
+		want     time.Duration
+	}{
+		{"aligned", base, time.Second, time.Second},
+		{"late by handling", base.Add(300 * time.Microsecond), time.Second, time.Second - 300*time.Microsecond},
+		{"unaligned: at most one slot early", base.Add(100 * time.Millisecond), time.Second, 900 * time.Millisecond},
+		{"just before a slot", base.Add(124 * time.Millisecond), time.Second, time.Second - 124*time.Millisecond},
+		{"100ms", base.Add(13 * time.Millisecond), 100 * time.Millisecond, 100*time.Millisecond - 500*time.Microsecond},
+		{"10ms", base.Add(time.Millisecond), 10 * time.Millisecond, 9 * time.Millisecond},
+		{"tiny interval", base.Add(3), 5, 5},
+		{"before 1970", time.Unix(-1, 0), time.Second, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := advertDelay(tc.now, tc.interval)
+			if got != tc.want {
+				t.Errorf("advertDelay(%v, %v) = %v, want %v", tc.now.Sub(base), tc.interval, got, tc.want)
+			}
+			// Invariants: never later than interval, at most one slot early,
+			// and the advert lands on a slot boundary.
+			if got > tc.interval || got <= tc.interval-tc.interval/advertGrid && tc.interval >= advertGrid {
+				t.Errorf("advertDelay = %v outside (interval - slot, interval]", got)
+			}
+		})
+	}
+	// Periodic: once aligned, adverts are exactly interval apart.
+	now := base.Add(77 * time.Millisecond)
+	now = now.Add(advertDelay(now, time.Second))
+	for range 5 {
+		if d := advertDelay(now, time.Second); d != time.Second {
+			t.Fatalf("aligned advert after %v, want 1s", d)
+		}
+		now = now.Add(time.Second)
+	}
+}
