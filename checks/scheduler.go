@@ -248,16 +248,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 	p := &pool{s: s, ctx: ctx, jobs: make(chan *entry), workers: map[*worker]struct{}{}, kick: make(chan struct{}, 1)}
 	p.armed.Store(math.MaxInt64)
-	for range s.workers {
-		p.spawn()
-	}
 	workersDone := make(chan struct{})
 	monitorDone := make(chan struct{})
 	go func() {
 		defer close(monitorDone)
 		p.monitor(workersDone)
 	}()
-	s.dispatch(ctx, p.jobs)
+	s.dispatch(ctx, p)
 	// Workers stop on ctx.Done; the monitor abandons any stuck in a
 	// checker that ignores ctx, so this returns within grace.
 	p.wg.Wait()
@@ -281,7 +278,7 @@ type worker struct {
 	deadline atomic.Int64 // unix ns after which the monitor abandons the attempt
 }
 
-// pool is the fixed set of workers of one Run. A worker runs checks in its
+// pool is the set of workers of one Run, started as needed up to s.workers. A worker runs checks in its
 // own goroutine (no goroutine or timer per attempt besides the check's
 // context). The monitor wakes at the earliest deadline of a busy worker
 // (never while all are idle) and abandons a worker whose checker overran
@@ -301,6 +298,16 @@ type pool struct {
 	// kick wakes it earlier (see monitor).
 	armed atomic.Int64
 	kick  chan struct{}
+}
+
+// grow starts a worker if the pool has fewer than s.workers.
+func (p *pool) grow() {
+	p.mu.Lock()
+	n := len(p.workers)
+	p.mu.Unlock()
+	if n < p.s.workers {
+		p.spawn()
+	}
 }
 
 func (p *pool) spawn() {
@@ -422,8 +429,12 @@ func (p *pool) watch(dl int64) {
 	}
 }
 
-// dispatch pops due entries off the heap and hands them to the workers.
-func (s *Scheduler) dispatch(ctx context.Context, jobs chan<- *entry) {
+// dispatch pops due entries off the heap and hands them to the workers,
+// starting a worker when none is free and the pool is below its size:
+// the pool grows to what the checks need (none without checks), at most
+// s.workers.
+func (s *Scheduler) dispatch(ctx context.Context, p *pool) {
+	jobs := p.jobs
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -439,6 +450,12 @@ func (s *Scheduler) dispatch(ctx context.Context, jobs chan<- *entry) {
 		}
 		s.mu.Unlock()
 		if due != nil {
+			select {
+			case jobs <- due:
+				continue
+			default:
+			}
+			p.grow()
 			select {
 			case jobs <- due:
 				continue

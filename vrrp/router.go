@@ -153,7 +153,7 @@ type RouterStatus struct {
 // inboxSize is the number of received packets a Router buffers. A healthy
 // instance receives one advert per interval per peer, so a full inbox means
 // the router goroutine is stuck or flooded.
-const inboxSize = 64
+const inboxSize = 16
 
 // Router is one VRRP instance: the state machine of RFC 5798 §6.4 (and RFC
 // 3768 for v2). Run drives it from a single goroutine; Deliver, SetTrack and
