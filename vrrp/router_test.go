@@ -927,15 +927,15 @@ func TestDeliverNeverBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Not running: the inbox (64 packets) fills up, the rest is dropped.
+	// Not running: the inbox (16 packets) fills up, the rest is dropped.
 	for range 100 {
 		r.Deliver(vrrp.Packet{Src: addrA})
 	}
-	if got := r.Status().QueueFull; got != 36 {
-		t.Errorf("QueueFull = %d, want 36", got)
+	if got := r.Status().QueueFull; got != 84 {
+		t.Errorf("QueueFull = %d, want 84", got)
 	}
-	if got := counters.Get(vrrp.DropQueueFull); got != 36 {
-		t.Errorf("counted %d drops, want 36", got)
+	if got := counters.Get(vrrp.DropQueueFull); got != 84 {
+		t.Errorf("counted %d drops, want 84", got)
 	}
 }
 
