@@ -15,57 +15,22 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/vpc"
 
 	"github.com/vipd/vipd/providers"
+	"github.com/vipd/vipd/providers/aliyun/aliyunopts"
 )
 
 // Modes of the aliyun provider.
 const (
-	ModeHaVip       = "havip"
-	ModeRouteEntry  = "route-entry"
-	ModeSecondaryIP = "secondary-ip"
+	ModeHaVip       = aliyunopts.ModeHaVip
+	ModeRouteEntry  = aliyunopts.ModeRouteEntry
+	ModeSecondaryIP = aliyunopts.ModeSecondaryIP
 )
 
 // DefaultMetadataEndpoint is the ECS instance metadata root.
-const DefaultMetadataEndpoint = "http://100.100.100.200/latest/meta-data/"
+const DefaultMetadataEndpoint = aliyunopts.DefaultMetadataEndpoint
 
-// Options is the provider sub-config of an instance (configs schema
-// "provider:" with type aliyun).
-type Options struct {
-	Mode              string   // havip | route-entry | secondary-ip
-	Region            string   // default: metadata region-id
-	InstanceID        string   // default: metadata instance-id
-	ENIID             string   // secondary-ip: our ENI; default: metadata (primary NIC)
-	HaVipID           string   // havip
-	RouteTableIDs     []string // route-entry: the first is used
-	PeerENIID         string   // secondary-ip: the peer's ENI (fallback holder)
-	ManageAssociation bool     // havip: AssociateHaVip when not associated
-	Endpoint          string   // VPC API endpoint override ("http://host:port" or host), and ECS's unless ECSEndpoint is set
-	ECSEndpoint       string   // ECS API endpoint override (secondary-ip), e.g. ecs-vpc.cn-hangzhou.aliyuncs.com
-	MetadataEndpoint  string   // default DefaultMetadataEndpoint
-	Confirm           providers.Confirm
-	DryRun            bool
-	NoLocalAddress    bool
-}
-
-// Validate checks what each mode needs.
-func (o Options) Validate() error {
-	switch o.Mode {
-	case ModeHaVip:
-		if o.HaVipID == "" {
-			return errors.New("aliyun: mode havip needs havip_id")
-		}
-		if o.NoLocalAddress {
-			return errors.New("aliyun: mode havip needs the VIP on the NIC (the HAVIP follows its GARP): no_local_address is not allowed")
-		}
-	case ModeRouteEntry:
-		if len(o.RouteTableIDs) == 0 {
-			return errors.New("aliyun: mode route-entry needs route_table_ids")
-		}
-	case ModeSecondaryIP:
-	default:
-		return fmt.Errorf("aliyun: unknown mode %q (havip, route-entry, secondary-ip)", o.Mode)
-	}
-	return nil
-}
+// Options is the provider sub-config of an instance (defined in aliyunopts,
+// without the SDK).
+type Options = aliyunopts.Options
 
 // Provider moves a VIP on Alibaba Cloud. It implements providers.Provider
 // and providers.Verifier.

@@ -13,81 +13,25 @@ import (
 	vpc "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc/v20170312"
 
 	"github.com/vipd/vipd/providers"
+	"github.com/vipd/vipd/providers/tencent/tencentopts"
 )
 
 // Modes of the tencent provider.
 const (
-	ModeHaVip     = "havip"
-	ModePrivateIP = "private-ip"
-	ModeRoute     = "route"
+	ModeHaVip     = tencentopts.ModeHaVip
+	ModePrivateIP = tencentopts.ModePrivateIP
+	ModeRoute     = tencentopts.ModeRoute
 )
 
 // DefaultMetadataEndpoint is the CVM instance metadata root.
-const DefaultMetadataEndpoint = "http://metadata.tencentyun.com/latest/meta-data/"
+const DefaultMetadataEndpoint = tencentopts.DefaultMetadataEndpoint
 
-// Options is the provider sub-config of an instance (configs schema
-// "provider:" with type tencent).
-type Options struct {
-	Mode              string   // havip | private-ip | route
-	Region            string   // default: metadata placement/region
-	InstanceID        string   // default: metadata instance-id
-	ENIID             string   // private-ip: our ENI (default: the primary ENI of instance_id); route: next hop is its primary IP
-	HaVipID           string   // havip
-	RouteTableIDs     []string // route: every table listed
-	SubnetID          string   // private-ip: the holder's ENI must be in this subnet
-	ManageAssociation bool     // havip: AssociateHaVipInstance when the drift range excludes us
-	Endpoint          string   // API endpoint override ("http://host:port" or host)
-	MetadataEndpoint  string   // default DefaultMetadataEndpoint
-	DryRun            bool
-	NoLocalAddress    bool
-
-	// TaskPoll bounds the polling of an asynchronous task (zero: defaults).
-	TaskPoll TaskPoll
-	// Confirm bounds how long private-ip Acquire, after its task
-	// succeeded, polls Verify before the next attempt re-issues the write.
-	Confirm providers.Confirm
-}
+// Options is the provider sub-config of an instance (defined in
+// tencentopts, without the SDK).
+type Options = tencentopts.Options
 
 // TaskPoll is the bounded backoff used to poll DescribeVpcTaskResult.
-type TaskPoll struct {
-	Initial  time.Duration // first wait (default 100ms)
-	Max      time.Duration // cap on one wait (default 2s)
-	Attempts int           // polls before giving up (default 20, ~30s)
-}
-
-func (t TaskPoll) withDefaults() TaskPoll {
-	if t.Initial <= 0 {
-		t.Initial = 100 * time.Millisecond
-	}
-	if t.Max <= 0 {
-		t.Max = 2 * time.Second
-	}
-	if t.Attempts <= 0 {
-		t.Attempts = 20
-	}
-	return t
-}
-
-// Validate checks what each mode needs.
-func (o Options) Validate() error {
-	switch o.Mode {
-	case ModeHaVip:
-		if o.HaVipID == "" {
-			return errors.New("tencent: mode havip needs havip_id")
-		}
-		if o.NoLocalAddress {
-			return errors.New("tencent: mode havip needs the VIP on the NIC (the HAVIP follows its GARP): no_local_address is not allowed")
-		}
-	case ModePrivateIP:
-	case ModeRoute:
-		if len(o.RouteTableIDs) == 0 {
-			return errors.New("tencent: mode route needs route_table_ids")
-		}
-	default:
-		return fmt.Errorf("tencent: unknown mode %q (havip, private-ip, route)", o.Mode)
-	}
-	return nil
-}
+type TaskPoll = tencentopts.TaskPoll
 
 // Provider moves a VIP on Tencent Cloud. It implements providers.Provider
 // and providers.Verifier.
@@ -138,7 +82,7 @@ func New(ctx context.Context, opts Options, log *slog.Logger) (*Provider, error)
 		md:    md,
 		creds: &credentialSource{md: md, now: time.Now},
 		write: providers.Writer{DryRun: opts.DryRun, Log: log},
-		poll:  opts.TaskPoll.withDefaults(),
+		poll:  opts.TaskPoll.WithDefaults(),
 	}
 	p.instanceID.Set(opts.InstanceID)
 	p.eniID.Set(opts.ENIID)

@@ -14,10 +14,7 @@ import (
 	"github.com/vipd/vipd/cmd/vipd/internal/plan"
 	"github.com/vipd/vipd/lvs"
 	"github.com/vipd/vipd/providers"
-	"github.com/vipd/vipd/providers/aliyun"
-	"github.com/vipd/vipd/providers/aws"
 	"github.com/vipd/vipd/providers/netlink"
-	"github.com/vipd/vipd/providers/tencent"
 	"github.com/vipd/vipd/vrrp"
 	"github.com/vipd/vipd/vrrp/bfd"
 )
@@ -167,7 +164,11 @@ func linkUp(l vnl.Link) bool {
 }
 
 // buildProviders returns the instance's local provider (netlink: the
-// address on the NIC plus GARP/NA) and its cloud provider.
+// address on the NIC plus GARP/NA) and its cloud provider. The cloud
+// constructors (newAWS, newAliyun, newTencent) are in cloud_*.go: a build
+// tag (novipd_aws, novipd_aliyun, novipd_tencent, or onprem for all three)
+// replaces one by a stub that fails with errBuiltWithout, leaving its SDK
+// out of the binary.
 func buildProviders(ctx context.Context, in plan.Instance, log *slog.Logger) (local, cloud providers.Provider, closeFn func(), err error) {
 	p := in.Provider
 	if cloud, err = newCloud(ctx, p, log); err != nil {
@@ -189,11 +190,11 @@ func newCloud(ctx context.Context, p plan.Provider, log *slog.Logger) (providers
 	)
 	switch p.Kind {
 	case plan.AWS:
-		cloud, err = aws.New(ctx, *p.AWS, log)
+		cloud, err = newAWS(ctx, *p.AWS, log)
 	case plan.Aliyun:
-		cloud, err = aliyun.New(ctx, *p.Aliyun, log)
+		cloud, err = newAliyun(ctx, *p.Aliyun, log)
 	case plan.Tencent:
-		cloud, err = tencent.New(ctx, *p.Tencent, log)
+		cloud, err = newTencent(ctx, *p.Tencent, log)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("provider %s: %w", p.Kind, err)

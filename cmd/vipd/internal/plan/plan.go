@@ -14,10 +14,10 @@ import (
 	"github.com/vipd/vipd/configs"
 	"github.com/vipd/vipd/lvs"
 	"github.com/vipd/vipd/providers"
-	"github.com/vipd/vipd/providers/aliyun"
-	"github.com/vipd/vipd/providers/aws"
+	aliyun "github.com/vipd/vipd/providers/aliyun/aliyunopts"
+	aws "github.com/vipd/vipd/providers/aws/awsopts"
 	"github.com/vipd/vipd/providers/netlink"
-	"github.com/vipd/vipd/providers/tencent"
+	tencent "github.com/vipd/vipd/providers/tencent/tencentopts"
 	"github.com/vipd/vipd/vrrp"
 	"github.com/vipd/vipd/vrrp/bfd"
 )
