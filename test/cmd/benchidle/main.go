@@ -1,14 +1,16 @@
 // Command benchidle measures the steady-state cost of vipd and of keepalived
-// side by side, in one run, on the same network-namespace bed: two nodes run
-// N VRRP instances each (unicast, v3, one VIP per instance), n1 master of all
+// side by side, in one run, each on its own network-namespace bed and
+// measured over the same window: two nodes run N VRRP instances each (unicast, v3, one VIP per instance), n1 master of all
 // (priority 150), n2 backup (100). After the elections and the gratuitous-ARP
-// bursts have settled, it samples each daemon over a window and reports, for
-// master and backup:
+// bursts have settled, it samples every daemon over one window and reports,
+// for master and backup:
 //
-//   - wake-ups/s: voluntary + involuntary context switches of every thread
-//     (/proc/PID/task/*/status), a count that does not depend on the
-//     machine's load, beside the adverts/s the protocol itself needs
-//     (N / advert interval sent by the master, received by the backup);
+//   - wake-ups/s: voluntary context switches of every thread
+//     (/proc/PID/task/*/status): each is a sleep that ended in a wake-up, a
+//     count that does not depend on the machine's load (involuntary
+//     switches, preemptions by other processes, do and are left out),
+//     beside the adverts/s the protocol itself needs (N / advert interval
+//     sent by the master, received by the backup);
 //   - CPU %: run time of every thread (/proc/PID/task/*/schedstat) over the
 //     window, as a share of one core. On a busy machine only the ratio
 //     vipd/keepalived of the same run is meaningful;
@@ -128,12 +130,13 @@ type sample struct {
 	wakeups float64 // per second
 	cpu     float64 // % of one core
 	mem     memory
+	flaps   int // state transitions during the window (should be 0)
 }
 
 func idleTable(bin string, daemons []daemon, counts []int, advs []time.Duration, window, settle time.Duration, verbose bool) {
 	fmt.Printf("idle cost, 2 nodes (n1 master, n2 backup), unicast v3, one VIP per instance, window %v\n", window)
-	fmt.Printf("%5s %6s %-6s %-10s %9s %9s %8s %10s %10s %10s %10s\n",
-		"inst", "advert", "role", "daemon", "adverts/s", "wakeups/s", "CPU%", "RSS KiB", "priv KiB", "anon KiB", "file KiB")
+	fmt.Printf("%5s %6s %-6s %-10s %9s %9s %8s %10s %10s %10s %10s %6s\n",
+		"inst", "advert", "role", "daemon", "adverts/s", "wakeups/s", "CPU%", "RSS KiB", "priv KiB", "anon KiB", "file KiB", "flaps")
 	type key struct {
 		n    int
 		adv  time.Duration
@@ -142,9 +145,9 @@ func idleTable(bin string, daemons []daemon, counts []int, advs []time.Duration,
 	res := map[key]map[daemon]sample{}
 	for _, adv := range advs {
 		for _, n := range counts {
+			run := idleRun(bin, daemons, n, adv, window, settle, verbose)
 			for _, d := range daemons {
-				m, b := idlePair(bin, d, n, adv, window, settle, verbose)
-				for role, sm := range map[string]sample{"master": m, "backup": b} {
+				for role, sm := range map[string]sample{"master": run[d][0], "backup": run[d][1]} {
 					k := key{n, adv, role}
 					if res[k] == nil {
 						res[k] = map[daemon]sample{}
@@ -153,8 +156,8 @@ func idleTable(bin string, daemons []daemon, counts []int, advs []time.Duration,
 				}
 				for _, role := range []string{"master", "backup"} {
 					sm := res[key{n, adv, role}][d]
-					fmt.Printf("%5d %6s %-6s %-10s %9.0f %9.1f %8.2f %10d %10d %10d %10d\n", n, adv, role, d,
-						float64(n)/adv.Seconds(), sm.wakeups, sm.cpu, sm.mem.rss, sm.mem.private, sm.mem.anon, sm.mem.rss-sm.mem.anon)
+					fmt.Printf("%5d %6s %-6s %-10s %9.0f %9.1f %8.2f %10d %10d %10d %10d %6d\n", n, adv, role, d,
+						float64(n)/adv.Seconds(), sm.wakeups, sm.cpu, sm.mem.rss, sm.mem.private, sm.mem.anon, sm.mem.rss-sm.mem.anon, sm.flaps)
 				}
 			}
 			if len(daemons) == 2 {
@@ -167,7 +170,8 @@ func idleTable(bin string, daemons []daemon, counts []int, advs []time.Duration,
 			}
 		}
 	}
-	fmt.Println("ratio = vipd / keepalived in the same run; keepalived = parent + VRRP child")
+	fmt.Println("ratio = vipd / keepalived, measured side by side over the same window; keepalived = parent + VRRP child;")
+	fmt.Println("wake-ups = voluntary context switches of every thread (involuntary ones depend on the machine's load)")
 }
 
 func ratio(a, b float64) float64 {
@@ -177,46 +181,106 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-// idlePair runs n instances of d on a fresh 2-node bed and samples master
-// and backup over the same window.
-func idlePair(bin string, d daemon, n int, adv, window, settle time.Duration, verbose bool) (master, backup sample) {
-	s := harness.NewStandalone()
-	s.Verbose = verbose
-	defer s.Close()
-	b := harness.New(s, 2)
-	n1, n2 := b.Node(1), b.Node(2)
-	mk := func(node *harness.NS, prio int) []harness.Instance {
-		var ins []harness.Instance
-		for i := 1; i <= n; i++ {
-			ins = append(ins, harness.Instance{Name: fmt.Sprintf("VI_%d", i), VRID: i, Version: 3, Priority: prio,
-				AdvertInterval: adv, Src: node.IPv4, Peers: b.PeersOf(node, false),
-				VIPs: []netip.Prefix{idleVIP(i)}})
+// pair is one daemon's master and backup on their own bed.
+type pair struct {
+	d      daemon
+	s      *harness.Standalone
+	p1, p2 *harness.Proc
+	pm, pb []int // process trees
+}
+
+// idleRun starts every daemon's pair on its own bed at once (side by side),
+// waits until each master holds its n VIPs, then samples all of them over
+// the same window, so a load spike of the shared machine hits all alike.
+func idleRun(bin string, daemons []daemon, n int, adv, window, settle time.Duration, verbose bool) map[daemon][2]sample {
+	var pairs []*pair
+	defer func() {
+		for _, p := range pairs {
+			p.s.Close()
 		}
-		return ins
+	}()
+	for _, d := range daemons {
+		s := harness.NewStandalone()
+		s.Verbose = verbose
+		pr := &pair{d: d, s: s}
+		pairs = append(pairs, pr)
+		b := harness.New(s, 2)
+		n1, n2 := b.Node(1), b.Node(2)
+		mk := func(node *harness.NS, prio int) []harness.Instance {
+			var ins []harness.Instance
+			for i := 1; i <= n; i++ {
+				ins = append(ins, harness.Instance{Name: fmt.Sprintf("VI_%d", i), VRID: i, Version: 3, Priority: prio,
+					AdvertInterval: adv, Src: node.IPv4, Peers: b.PeersOf(node, false),
+					VIPs: []netip.Prefix{idleVIP(i)}})
+			}
+			return ins
+		}
+		pr.p1 = start(s, n1, bin, d, mk(n1, 150))
+		pr.p2 = start(s, n2, bin, d, mk(n2, 100))
+		t0 := time.Now()
+		if err := waitAddrs(n1, "eth0", n, 4, 60*time.Second); err != nil {
+			s.Fatalf("%s %d instances: %v\n%s", d, n, err, tail(pr.p1.Log))
+		}
+		s.Logf("%s %d instances converged in %v", d, n, time.Since(t0))
 	}
-	p1 := start(s, n1, bin, d, mk(n1, 150))
-	p2 := start(s, n2, bin, d, mk(n2, 100))
-	t0 := time.Now()
-	if err := waitAddrs(n1, "eth0", n, 4, 60*time.Second); err != nil {
-		s.Fatalf("%s %d instances: %v\n%s", d, n, err, tail(p1.Log))
-	}
-	s.Logf("%s %d instances converged in %v", d, n, time.Since(t0))
 	time.Sleep(settle)
-	if p1.Exited() || p2.Exited() {
-		s.Fatalf("%s exited:\n%s\n%s", d, tail(p1.Log), tail(p2.Log))
+	for _, p := range pairs {
+		if p.p1.Exited() || p.p2.Exited() {
+			p.s.Fatalf("%s exited:\n%s\n%s", p.d, tail(p.p1.Log), tail(p.p2.Log))
+		}
+		p.pm, p.pb = tree(p.p1.Pid()), tree(p.p2.Pid())
+		if hold > 0 {
+			fmt.Printf("%s %d instances: master pids %v, backup pids %v\n", p.d, n, p.pm, p.pb)
+		}
 	}
-	pm, pb := tree(p1.Pid()), tree(p2.Pid())
 	if hold > 0 {
-		fmt.Printf("%s %d instances: master pids %v, backup pids %v; holding %v\n", d, n, pm, pb, hold)
+		fmt.Printf("holding %v\n", hold)
 		time.Sleep(hold)
 	}
-	m0, b0 := counters(pm), counters(pb)
+	type snap struct {
+		l1, l2 int64
+		m, b   count
+	}
+	before := map[daemon]snap{}
+	for _, p := range pairs {
+		before[p.d] = snap{logSize(p.p1.Log), logSize(p.p2.Log), counters(p.pm), counters(p.pb)}
+	}
+	t0 := time.Now()
 	time.Sleep(window)
-	m1, b1 := counters(pm), counters(pb)
-	el := window.Seconds()
-	master = sample{wakeups: float64(m1.ctxsw-m0.ctxsw) / el, cpu: 100 * float64(m1.cpuNs-m0.cpuNs) / 1e9 / el, mem: mem(pm)}
-	backup = sample{wakeups: float64(b1.ctxsw-b0.ctxsw) / el, cpu: 100 * float64(b1.cpuNs-b0.cpuNs) / 1e9 / el, mem: mem(pb)}
-	return master, backup
+	el := time.Since(t0).Seconds()
+	res := map[daemon][2]sample{}
+	for _, p := range pairs {
+		m1, b1 := counters(p.pm), counters(p.pb)
+		s0 := before[p.d]
+		res[p.d] = [2]sample{
+			{wakeups: float64(m1.ctxsw-s0.m.ctxsw) / el, cpu: 100 * float64(m1.cpuNs-s0.m.cpuNs) / 1e9 / el,
+				mem: mem(p.pm), flaps: transitions(p.p1.Log, s0.l1, p.d)},
+			{wakeups: float64(b1.ctxsw-s0.b.ctxsw) / el, cpu: 100 * float64(b1.cpuNs-s0.b.cpuNs) / 1e9 / el,
+				mem: mem(p.pb), flaps: transitions(p.p2.Log, s0.l2, p.d)},
+		}
+	}
+	return res
+}
+
+func logSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// transitions counts the state transitions d logged after offset from.
+func transitions(path string, from int64, d daemon) int {
+	b, err := os.ReadFile(path)
+	if err != nil || int64(len(b)) < from {
+		return 0
+	}
+	marker := "msg=transition"
+	if d == keepalivedD {
+		marker = "Entering "
+	}
+	return strings.Count(string(b[from:]), marker)
 }
 
 // idleVIP is instance i's VIP (1..255).
@@ -299,7 +363,7 @@ func tree(pid int) []int {
 }
 
 type count struct {
-	ctxsw int64 // context switches of every thread
+	ctxsw int64 // voluntary context switches (sleeps) of every thread
 	cpuNs int64 // run time of every thread
 }
 
@@ -314,7 +378,7 @@ func counters(pids []int) count {
 					c.cpuNs += ns
 				}
 			}
-			c.ctxsw += statusField(t+"/status", "voluntary_ctxt_switches:") + statusField(t+"/status", "nonvoluntary_ctxt_switches:")
+			c.ctxsw += statusField(t+"/status", "voluntary_ctxt_switches:")
 		}
 	}
 	return c
