@@ -4,7 +4,7 @@ package agent
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 
 	"github.com/vipd/vipd/providers"
@@ -14,5 +14,5 @@ import (
 // newAliyun fails: this build leaves the aliyun SDK out (build tag novipd_aliyun
 // or onprem).
 func newAliyun(context.Context, aliyunopts.Options, *slog.Logger) (providers.Provider, error) {
-	return nil, fmt.Errorf("%w aliyun (build tag novipd_aliyun or onprem)", errBuiltWithout)
+	return nil, errors.New("built without aliyun (build tag novipd_aliyun or onprem)")
 }

@@ -4,7 +4,7 @@ package agent
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 
 	"github.com/vipd/vipd/providers"
@@ -14,5 +14,5 @@ import (
 // newAWS fails: this build leaves the aws SDK out (build tag novipd_aws
 // or onprem).
 func newAWS(context.Context, awsopts.Options, *slog.Logger) (providers.Provider, error) {
-	return nil, fmt.Errorf("%w aws (build tag novipd_aws or onprem)", errBuiltWithout)
+	return nil, errors.New("built without aws (build tag novipd_aws or onprem)")
 }

@@ -4,7 +4,7 @@ package agent
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 
 	"github.com/vipd/vipd/providers"
@@ -14,5 +14,5 @@ import (
 // newTencent fails: this build leaves the tencent SDK out (build tag novipd_tencent
 // or onprem).
 func newTencent(context.Context, tencentopts.Options, *slog.Logger) (providers.Provider, error) {
-	return nil, fmt.Errorf("%w tencent (build tag novipd_tencent or onprem)", errBuiltWithout)
+	return nil, errors.New("built without tencent (build tag novipd_tencent or onprem)")
 }

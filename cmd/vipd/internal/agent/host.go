@@ -167,7 +167,7 @@ func linkUp(l vnl.Link) bool {
 // address on the NIC plus GARP/NA) and its cloud provider. The cloud
 // constructors (newAWS, newAliyun, newTencent) are in cloud_*.go: a build
 // tag (novipd_aws, novipd_aliyun, novipd_tencent, or onprem for all three)
-// replaces one by a stub that fails with errBuiltWithout, leaving its SDK
+// replaces one by a stub that fails with "built without aws" etc., leaving its SDK
 // out of the binary.
 func buildProviders(ctx context.Context, in plan.Instance, log *slog.Logger) (local, cloud providers.Provider, closeFn func(), err error) {
 	p := in.Provider
