@@ -7,7 +7,7 @@ export GOFLAGS ?= -mod=readonly
 GOLANGCI_LINT_VERSION := 2.15.0
 GOLANGCI_LINT ?= $(shell $(GO) env GOPATH)/bin/golangci-lint
 
-.PHONY: all build build-onprem vet lint-tool unit integration vm-test test demo bench bench-go bench-idle bench-scale bench-failover clean
+.PHONY: all build build-onprem vet lint-tool unit integration vm-test test demo bench bench-go bench-idle bench-failover clean
 
 all: build
 
@@ -68,10 +68,6 @@ bench: bench-idle bench-go
 # master and backup at 10 and 250 instances, and the ratios.
 bench-idle:
 	$(GO) run ./test/cmd/benchidle
-
-# Scale: 255 VRIDs x 2 interfaces x 2 families (root).
-bench-scale:
-	$(GO) run ./test/cmd/benchidle -skip-idle -scale
 
 # Go benchmarks (providers, checks, lvs reconciler).
 bench-go:

@@ -18,11 +18,6 @@
 //     the process alone costs), anonymous and file-backed (RSS - anonymous).
 //     keepalived's figures add its parent and its VRRP child.
 //
-// With -scale it also runs the scale scenario (issue 14, item 4): VRIDs
-// 1..V on two interfaces and both families (4 × V instances), each with
-// -scale-vips VIPs, and reports the time from start to converged (every VIP
-// on the master), CPU and memory.
-//
 // Run as root: go run ./test/cmd/benchidle [-n 10,250] [-advert 100ms] [-window 20s]
 package main
 
@@ -61,10 +56,6 @@ func main() {
 	bin := flag.String("vipd", "", "vipd binary (default: build ./cmd/vipd as `make build` does)")
 	tags := flag.String("tags", "", "build tags for the default vipd build (e.g. onprem)")
 	only := flag.String("only", "", "measure only this daemon (vipd or keepalived); no ratio")
-	scale := flag.Bool("scale", false, "also run the scale scenario")
-	scaleV := flag.Int("scale-vrids", 255, "scale: VRIDs per interface and family")
-	scaleVIPs := flag.Int("scale-vips", 100, "scale: VIPs per instance")
-	skipIdle := flag.Bool("skip-idle", false, "run only the scale scenario")
 	verbose := flag.Bool("v", false, "log bed set-up")
 	flag.StringVar(&vipdEnv, "vipd-env", "", "extra environment for vipd, comma-separated (e.g. GOMAXPROCS=1)")
 	flag.DurationVar(&hold, "hold", 0, "print the daemons' pids and wait this long before measuring (to attach a profiler)")
@@ -101,28 +92,23 @@ func main() {
 			fmt.Printf("vipd binary: %s, %.1f MB\n", *bin, float64(fi.Size())/1e6)
 		}
 	}
-	if !*skipIdle {
-		var counts []int
-		for _, f := range strings.Split(*ns, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 1 || n > 255 {
-				s.Fatalf("-n: bad count %q", f)
-			}
-			counts = append(counts, n)
+	var counts []int
+	for _, f := range strings.Split(*ns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 255 {
+			s.Fatalf("-n: bad count %q", f)
 		}
-		var advs []time.Duration
-		for _, f := range strings.Split(*adverts, ",") {
-			d, err := time.ParseDuration(strings.TrimSpace(f))
-			if err != nil || d < 10*time.Millisecond {
-				s.Fatalf("-advert: bad interval %q", f)
-			}
-			advs = append(advs, d)
+		counts = append(counts, n)
+	}
+	var advs []time.Duration
+	for _, f := range strings.Split(*adverts, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil || d < 10*time.Millisecond {
+			s.Fatalf("-advert: bad interval %q", f)
 		}
-		idleTable(*bin, daemons, counts, advs, *window, *settle, *verbose)
+		advs = append(advs, d)
 	}
-	if *scale {
-		scaleTable(*bin, daemons, *scaleV, *scaleVIPs, *window, *verbose)
-	}
+	idleTable(*bin, daemons, counts, advs, *window, *settle, *verbose)
 }
 
 // sample is one daemon's cost over the window.
@@ -288,9 +274,9 @@ func idleVIP(i int) netip.Prefix {
 	return netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), 32)
 }
 
-// start runs d on node with ins. vipd logs at info (the harness's configs
-// log at debug), as keepalived does without -D... (it runs with -D -l in
-// the harness; both log to a file).
+// start runs d on node with ins, with a minimal environment. vipd logs at
+// info (the harness's configs log at debug) and keepalived without -D
+// (detailed logs): both log transitions only.
 func start(s *harness.Standalone, node *harness.NS, bin string, d daemon, ins []harness.Instance) *harness.Proc {
 	dir, err := os.MkdirTemp(s.TempDir(), string(d))
 	if err != nil {
@@ -433,8 +419,4 @@ func mem(pids []int) memory {
 		f.Close()
 	}
 	return m
-}
-
-func scaleTable(bin string, daemons []daemon, vrids, vips int, window time.Duration, verbose bool) {
-	fmt.Println("scale: not implemented yet")
 }
