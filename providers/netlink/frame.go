@@ -27,9 +27,8 @@ const ndHopLimit = 255
 // target protocol addresses are both the VIP, sender hardware address the
 // interface MAC and target hardware address ff:ff:ff:ff:ff:ff. A request (not
 // a reply) is what switches, hosts and cloud HAVIPs update their tables from.
-// It goes out with arp.Client.WriteTo(pkt, ethernet.Broadcast), which frames
-// it from the sender MAC to the broadcast address, padded to the Ethernet
-// minimum.
+// garpFrame frames it from the sender MAC to the broadcast address, padded
+// to the Ethernet minimum.
 func garpPacket(mac net.HardwareAddr, vip netip.Addr) (*arp.Packet, error) {
 	if len(mac) != 6 {
 		return nil, fmt.Errorf("garp: hardware address %q is not Ethernet", mac)
@@ -44,6 +43,26 @@ func garpPacket(mac net.HardwareAddr, vip netip.Addr) (*arp.Packet, error) {
 		return nil, fmt.Errorf("garp: %w", err)
 	}
 	return p, nil
+}
+
+// garpFrame is garpPacket in its Ethernet frame, as arp.Client.WriteTo
+// frames it: from the interface MAC to the broadcast address, padded to the
+// Ethernet minimum.
+func garpFrame(mac net.HardwareAddr, vip netip.Addr) ([]byte, error) {
+	p, err := garpPacket(mac, vip)
+	if err != nil {
+		return nil, err
+	}
+	pb, err := p.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("garp: %w", err)
+	}
+	f := &ethernet.Frame{Destination: ethernet.Broadcast, Source: mac, EtherType: ethernet.EtherTypeARP, Payload: pb}
+	b, err := f.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("garp: %w", err)
+	}
+	return b, nil
 }
 
 // unsolicitedNAFrame builds the unsolicited neighbour advertisement keepalived

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/mdlayher/arp"
 	"github.com/mdlayher/ethernet"
 	"github.com/mdlayher/packet"
 )
@@ -27,44 +26,15 @@ func (c *recordConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	return len(b), nil
 }
 
-// loopbackIPv4 returns an interface with an IPv4 address, which arp.New
-// insists on, or skips the test.
-func loopbackIPv4(t *testing.T) net.Interface {
-	t.Helper()
-	ifs, err := net.Interfaces()
-	if err != nil {
-		t.Skipf("list interfaces: %v; skipped", err)
-	}
-	for _, ifi := range ifs {
-		if ifi.Flags&net.FlagLoopback == 0 {
-			continue
-		}
-		as, _ := ifi.Addrs()
-		for _, a := range as {
-			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Is4() {
-				return ifi
-			}
-		}
-	}
-	t.Skip("no loopback interface with an IPv4 address for arp.New; skipped")
-	return net.Interface{}
-}
-
-// TestGARPWire checks the frame an arp.Client writes for garpPacket byte by
-// byte, without root: the client runs on a recording PacketConn.
+// TestGARPWire checks the frame a garpSender writes byte by byte, without
+// root: it writes to a recording PacketConn.
 func TestGARPWire(t *testing.T) {
-	ifi := loopbackIPv4(t)
-	ifi.HardwareAddr = testMAC
 	rc := &recordConn{}
-	c, err := arp.New(&ifi, rc)
+	frame, err := garpFrame(testMAC, netip.MustParseAddr("192.0.2.100"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pkt, err := garpPacket(testMAC, netip.MustParseAddr("192.0.2.100"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := (garpSender{c: c, pkt: pkt}).send(); err != nil {
+	if err := (garpSender{c: rc, frame: frame}).send(); err != nil {
 		t.Fatal(err)
 	}
 	// Written field by field from keepalived's send_gratuitous_arp_immediate.

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mdlayher/arp"
 	"github.com/mdlayher/ethernet"
 	"github.com/mdlayher/packet"
 	vnl "github.com/vishvananda/netlink"
@@ -467,11 +466,11 @@ var (
 )
 
 // newSender opens the socket that announces vip on ifi. It must run in the
-// provider's namespace: the socket, the address dump arp.New makes and the
-// forwarding sysctl routerFlag reads all follow the calling thread.
+// provider's namespace: the socket and the forwarding sysctl routerFlag
+// reads follow the calling thread.
 func newSender(ifi *net.Interface, vip netip.Addr, routerFlag func(iface string) bool) (sender, error) {
 	if vip.Is4() {
-		pkt, err := garpPacket(ifi.HardwareAddr, vip)
+		frame, err := garpFrame(ifi.HardwareAddr, vip)
 		if err != nil {
 			return nil, err
 		}
@@ -479,16 +478,10 @@ func newSender(ifi *net.Interface, vip netip.Addr, routerFlag func(iface string)
 		if err != nil {
 			return nil, fmt.Errorf("open packet socket: %w", err)
 		}
-		// arp.New rather than arp.Dial: Dial's socket has no filter and
-		// would queue every ARP frame the interface receives, unread.
-		// arp.New requires ifi to carry an IPv4 address (it is only used
-		// by Request); the VIP itself is one.
-		c, err := arp.New(ifi, conn)
-		if err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("open arp client: %w", err)
-		}
-		return garpSender{c: c, pkt: pkt}, nil
+		// The frame is written as it is: no arp.Client, whose New dumps
+		// every address of the interface (with 250 VIPs on it, 250
+		// dumps of 250 addresses per burst).
+		return garpSender{c: conn, frame: frame}, nil
 	}
 	frame, err := unsolicitedNAFrame(ifi.HardwareAddr, vip, routerFlag(ifi.Name))
 	if err != nil {
@@ -501,13 +494,17 @@ func newSender(ifi *net.Interface, vip netip.Addr, routerFlag func(iface string)
 	return naSender{c: conn, frame: frame}, nil
 }
 
-// garpSender sends keepalived's gratuitous ARP with an arp.Client.
+// garpSender writes a prebuilt gratuitous ARP frame to the broadcast
+// address.
 type garpSender struct {
-	c   *arp.Client
-	pkt *arp.Packet
+	c     net.PacketConn
+	frame []byte
 }
 
-func (g garpSender) send() error                        { return g.c.WriteTo(g.pkt, ethernet.Broadcast) }
+func (g garpSender) send() error {
+	_, err := g.c.WriteTo(g.frame, &packet.Addr{HardwareAddr: ethernet.Broadcast})
+	return err
+}
 func (g garpSender) SetWriteDeadline(t time.Time) error { return g.c.SetWriteDeadline(t) }
 func (g garpSender) Close() error                       { return g.c.Close() }
 
