@@ -1,0 +1,137 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/vipd/vipd/test/harness"
+)
+
+// Flapping: on both nodes a track script whose result flips every 0.5 s
+// (interval 200 ms, rise = fall = 4: a state lasts at most 3 samples, so a
+// script that respects rise/fall never changes state), and the master's
+// link flapping every 0.5 s (tracked: down means FAULT). The VIP must never
+// be on two nodes in two consecutive samples 50 ms apart; goroutines
+// (go_goroutines), fds and child processes are counted before and after.
+const (
+	flapHalf      = 500 * time.Millisecond
+	flapScriptInt = 200 * time.Millisecond
+	flapRiseFall  = 4
+	metricsAddr   = "127.0.0.1:9120"
+)
+
+var flapVIP = netip.MustParsePrefix("192.0.2.100/24")
+
+type leakSample struct{ goroutines, fds, children int }
+
+func sampleLeak(ns *harness.NS, pid int) leakSample {
+	// The minimum of a few samples: a script may be running at any instant.
+	s := leakSample{1 << 30, 1 << 30, 1 << 30}
+	for i := 0; i < 5; i++ {
+		if g, err := metric(ns, metricsAddr, "go_goroutines"); err == nil {
+			s.goroutines = min(s.goroutines, int(g))
+		}
+		s.fds = min(s.fds, countFDs(pid))
+		s.children = min(s.children, len(children(pid)))
+		time.Sleep(150 * time.Millisecond)
+	}
+	return s
+}
+
+func runFlap(t *caseTB, c *config) {
+	dur := c.scale(20*time.Second, 2*time.Minute)
+	b := harness.New(t, 2)
+	dir := t.TempDir()
+	var procs []*harness.Proc
+	for i, n := range b.Nodes {
+		flag := filepath.Join(dir, n.Role+".up")
+		if err := os.WriteFile(flag, nil, 0o644); err != nil {
+			t.Fatalf("%v", err)
+		}
+		in := harness.Instance{Name: "VI_1", VRID: 51, Version: 3, Priority: 150 - 50*i, AdvertInterval: 100 * time.Millisecond,
+			Src: n.IPv4, Peers: b.PeersOf(n, false), VIPs: []netip.Prefix{flapVIP},
+			TrackScript: "test -f " + flag, TrackWeight: -100, TrackInterval: flapScriptInt, TrackInterface: true}
+		cfg := harness.VipdConfig(n, n.StatusSocket(dir), in)
+		cfg = strings.Replace(cfg, "rise: 1\n    fall: 1", fmt.Sprintf("rise: %d\n    fall: %d", flapRiseFall, flapRiseFall), 1)
+		cfg = withGlobal(cfg, "  metrics_listen: "+metricsAddr+"\n")
+		procs = append(procs, startVipd(t, n, c.vipd, dir, n.Role+"-vipd", cfg))
+	}
+	if _, err := b.WaitHolder(flapVIP.Addr(), "n1", 10*time.Second); err != nil {
+		t.Fatalf("election: %v\n%s", err, tail(procs[0].Output(), 20))
+	}
+	time.Sleep(2 * time.Second)
+	var before []leakSample
+	for i, n := range b.Nodes {
+		before = append(before, sampleLeak(n, procs[i].Pid()))
+	}
+
+	w := b.WatchHolders(flapVIP.Addr(), 50*time.Millisecond)
+	t0 := time.Now()
+	linkFlaps := 0
+	n1 := b.Node(1)
+	restore := func() {
+		_ = n1.LinkUp()
+		for _, n := range b.Nodes {
+			_ = os.WriteFile(filepath.Join(dir, n.Role+".up"), nil, 0o644)
+		}
+	}
+	t.Cleanup(restore)
+	up := true
+	for time.Since(t0) < dur {
+		time.Sleep(flapHalf)
+		up = !up
+		for _, n := range b.Nodes {
+			f := filepath.Join(dir, n.Role+".up")
+			if up {
+				_ = os.WriteFile(f, nil, 0o644)
+			} else {
+				_ = os.Remove(f)
+			}
+		}
+		if up {
+			_ = n1.LinkUp()
+		} else {
+			_ = n1.LinkDown()
+			linkFlaps++
+		}
+	}
+	restore()
+	dual := w.Stop()
+	end := time.Now()
+	if _, err := b.WaitHolder(flapVIP.Addr(), "n1", 10*time.Second); err != nil {
+		t.Fatalf("after flapping: %v", err)
+	}
+	time.Sleep(3 * time.Second)
+	var after []leakSample
+	for i, n := range b.Nodes {
+		after = append(after, sampleLeak(n, procs[i].Pid()))
+	}
+
+	cs := fmt.Sprintf("flap %v (script+link every %v)", dur, flapHalf)
+	scriptChanges := 0
+	for _, p := range procs {
+		scriptChanges += countLog(p.Output(), t0, "check state changed")
+	}
+	c.rep.Check(cs, "vipd", fmt.Sprintf("track-script state changes (rise=fall=%d, interval %v)", flapRiseFall, flapScriptInt),
+		fmt.Sprint(scriptChanges), "0", scriptChanges == 0)
+	tr1 := countLog(procs[0].Output(), t0, "transition", "to", "MASTER")
+	tr2 := countLog(procs[1].Output(), t0, "transition", "to", "MASTER")
+	c.rep.Info(cs, "vipd", "link flaps / MASTER entries n1, n2", fmt.Sprintf("%d / %d, %d", linkFlaps, tr1, tr2))
+	c.rep.Check(cs, "vipd", "VIP on two nodes (2 consecutive 50 ms samples)", fmt.Sprint(len(dual)), "0", len(dual) == 0)
+	for _, d := range dual[:min(3, len(dual))] {
+		c.rep.Note("flap: %s", d)
+	}
+	_ = end
+	for i, n := range b.Nodes {
+		bf, af := before[i], after[i]
+		c.rep.Check(cs, "vipd", n.Role+" goroutines before → after", fmt.Sprintf("%d → %d", bf.goroutines, af.goroutines),
+			"≤ before+2", af.goroutines <= bf.goroutines+2)
+		c.rep.Check(cs, "vipd", n.Role+" fds before → after", fmt.Sprintf("%d → %d", bf.fds, af.fds), "≤ before", af.fds <= bf.fds)
+		c.rep.Check(cs, "vipd", n.Role+" child processes before → after", fmt.Sprintf("%d → %d", bf.children, af.children),
+			"≤ before", af.children <= bf.children)
+	}
+}

@@ -1,0 +1,3 @@
+package main
+
+func runLoss(t *caseTB, c *config) {}

@@ -1,0 +1,3 @@
+package main
+
+func runSoak(t *caseTB, c *config) {}
