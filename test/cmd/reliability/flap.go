@@ -12,15 +12,16 @@ import (
 )
 
 // Flapping: on both nodes a track script whose result flips every 0.5 s
-// (interval 200 ms, rise = fall = 4: a state lasts at most 3 samples, so a
-// script that respects rise/fall never changes state), and the master's
+// (interval 200 ms, rise = fall = 5: a state lasts 0.5 s, so at most 3
+// samples, and 5 in a row need 0.8 s — a margin of 0.3 s for scheduling
+// delays; a script that respects rise/fall never changes state), and the master's
 // link flapping every 0.5 s (tracked: down means FAULT). The VIP must never
 // be on two nodes in two consecutive samples 50 ms apart; goroutines
 // (go_goroutines), fds and child processes are counted before and after.
 const (
 	flapHalf      = 500 * time.Millisecond
 	flapScriptInt = 200 * time.Millisecond
-	flapRiseFall  = 4
+	flapRiseFall  = 5
 	metricsAddr   = "127.0.0.1:9120"
 )
 
@@ -81,8 +82,8 @@ func runFlap(t *caseTB, c *config) {
 	}
 	t.Cleanup(restore)
 	up := true
-	for time.Since(t0) < dur {
-		time.Sleep(flapHalf)
+	for k := 1; time.Since(t0) < dur; k++ {
+		time.Sleep(time.Until(t0.Add(time.Duration(k) * flapHalf))) // anchored: no drift
 		up = !up
 		for _, n := range b.Nodes {
 			f := filepath.Join(dir, n.Role+".up")
