@@ -15,6 +15,7 @@ type Row struct {
 	Value  string
 	Target string // the bound it is held to ("" when only reported)
 	Pass   *bool  // nil: reported only
+	Soft   bool   // a goal, not an invariant: reported, does not fail the run
 }
 
 // Report collects rows and notes; safe for concurrent use.
@@ -35,6 +36,12 @@ func (r *Report) Check(c, d, fig, val, target string, ok bool) {
 	r.Add(Row{Case: c, Daemon: d, Figure: fig, Value: val, Target: target, Pass: &ok})
 }
 
+// Goal adds a row held to a goal that timing noise (the TCG VM, a busy
+// machine) can miss: it is reported but does not fail the run.
+func (r *Report) Goal(c, d, fig, val, target string, ok bool) {
+	r.Add(Row{Case: c, Daemon: d, Figure: fig, Value: val, Target: target, Pass: &ok, Soft: true})
+}
+
 // Info adds a row that is only reported.
 func (r *Report) Info(c, d, fig, val string) { r.Add(Row{Case: c, Daemon: d, Figure: fig, Value: val}) }
 
@@ -51,7 +58,7 @@ func (r *Report) Failed() int {
 	defer r.mu.Unlock()
 	n := 0
 	for _, row := range r.rows {
-		if row.Pass != nil && !*row.Pass {
+		if row.Pass != nil && !*row.Pass && !row.Soft {
 			n++
 		}
 	}
@@ -69,12 +76,16 @@ func (r *Report) Markdown(w io.Writer, title string) {
 		ok := ""
 		if row.Pass != nil {
 			ok = "yes"
-			if !*row.Pass {
+			switch {
+			case !*row.Pass && row.Soft:
+				ok = "missed (goal)"
+			case !*row.Pass:
 				ok = "**NO**"
 			}
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", esc(row.Case), esc(row.Daemon), esc(row.Figure), esc(row.Value), esc(row.Target), ok)
 	}
+	fmt.Fprintln(w, "\nok: yes = within target; **NO** = an invariant broken (the run fails); missed (goal) = a goal missed, reported only.")
 	if len(r.notes) > 0 {
 		fmt.Fprintln(w)
 		for _, n := range r.notes {
