@@ -292,6 +292,9 @@ func runCloud(t *caseTB, c *config) {
 			if code == "" {
 				noCode++
 				code = "(none)"
+				if noCode <= 2 {
+					c.rep.Note("cloud: %s without a code: %v", l.Msg, l.Attr["err"])
+				}
 			}
 			codes[l.Msg+": "+code]++
 		}
