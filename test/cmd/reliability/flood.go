@@ -52,8 +52,8 @@ func runFlood(t *caseTB, c *config) {
 }
 
 func floodOne(t *caseTB, c *config, daemon string) {
-	dur := c.scale(20*time.Second, 2*time.Minute)
-	storm := c.scale(5*time.Second, 30*time.Second)
+	dur := c.scale(15*time.Second, 2*time.Minute)
+	storm := c.scale(3*time.Second, 30*time.Second)
 	b := harness.New(t, 2)
 	dir := t.TempDir()
 	var procs []*harness.Proc
