@@ -18,7 +18,7 @@ import (
 // 10 s; each instance tracks 4) rather than as real-server checks of virtual
 // servers, which vipd can only program with IP_VS. The failover: a "drain"
 // script that all 50 of n1's instances track (weight -100, every 1 s) fails
-// at 30 s past each minute and passes again a minute later. RSS, goroutines
+// at 25 s past each minute and passes again a minute later. RSS, goroutines
 // and fds of both daemons are sampled every 10 s; the report gives their
 // least-squares slope per hour.
 const (
