@@ -223,7 +223,7 @@ func slope(xs, ys []float64) float64 {
 	return (n*sxy - sx*sy) / d
 }
 
-func stats(ds []time.Duration) (mean, sd, maxAbs time.Duration) {
+func stats(ds []time.Duration) (mean, sd time.Duration) {
 	if len(ds) == 0 {
 		return
 	}
@@ -236,7 +236,7 @@ func stats(ds []time.Duration) (mean, sd, maxAbs time.Duration) {
 	for _, d := range ds {
 		v += (float64(d) - m) * (float64(d) - m)
 	}
-	return time.Duration(m), time.Duration(math.Sqrt(v / float64(len(ds)))), 0
+	return time.Duration(m), time.Duration(math.Sqrt(v / float64(len(ds))))
 }
 
 func tail(s string, n int) string {

@@ -237,7 +237,7 @@ func intervals(at []time.Time, from, to time.Time) []time.Duration {
 }
 
 func jitter(ivs []time.Duration, want time.Duration) (mean, sd, worst time.Duration) {
-	mean, sd, _ = stats(ivs)
+	mean, sd = stats(ivs)
 	for _, d := range ivs {
 		dev := d - want
 		if dev < 0 {
