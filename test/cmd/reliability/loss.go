@@ -77,6 +77,8 @@ func runLoss(t *caseTB, c *config) {
 	if err != nil || len(rs) == 0 {
 		t.Fatalf("vm run: %v, %d results\n%s", err, len(rs), tail(out.String(), 40))
 	}
+	c.rep.Note("loss: in the kernel VM (qemu, software emulation unless VIPD_VM_ACCEL=kvm), all %d pairs at once; "+
+		"netem drops the share of every packet each node sends; its timing goals are reported, not enforced", len(rs))
 	// keepalived's figures for the same advert and loss, for the target
 	// "no more flaps than keepalived".
 	kaFlaps := map[string]int{}
