@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -120,7 +121,13 @@ func runSoak(t *caseTB, c *config) {
 	for k := 0; ; k++ {
 		el := time.Since(t0)
 		for i, n := range b.Nodes {
-			g, _ := metric(n, soakMetrics, "go_goroutines")
+			g := math.Inf(1) // the least of 3: a check may be in flight
+			for range 3 {
+				if v, err := metric(n, soakMetrics, "go_goroutines"); err == nil {
+					g = min(g, v)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
 			samples[i] = append(samples[i], soakSample{at: el, rss: float64(rssKiB(procs[i].Pid())), goroutines: g, fds: float64(countFDs(procs[i].Pid()))})
 		}
 		if el >= dur {
