@@ -63,21 +63,6 @@ func status(bin, sock string) (vipdStatus, error) {
 	return st, nil
 }
 
-// waitState waits until instance (by index) of the daemon behind sock is in state.
-func waitState(bin, sock string, idx int, state string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last vipdStatus
-	var err error
-	for time.Now().Before(deadline) {
-		last, err = status(bin, sock)
-		if err == nil && len(last.Instances) > idx && last.Instances[idx].State == state {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("not %s after %v: %+v %v", state, timeout, last, err)
-}
-
 // metric reads one unlabelled sample from vipd's /metrics endpoint, served
 // at addr inside ns.
 func metric(ns *harness.NS, addr, name string) (float64, error) {
