@@ -7,7 +7,7 @@ export GOFLAGS ?= -mod=readonly
 GOLANGCI_LINT_VERSION := 2.15.0
 GOLANGCI_LINT ?= $(shell $(GO) env GOPATH)/bin/golangci-lint
 
-.PHONY: all build build-onprem vet lint-tool unit integration vm-test test demo bench bench-go bench-idle bench-failover clean
+.PHONY: all build build-onprem vet lint-tool unit integration vm-test test demo bench bench-go bench-idle bench-failover reliability reliability-short clean
 
 all: build
 
@@ -68,6 +68,17 @@ bench: bench-idle bench-go
 # master and backup at 10 and 250 instances, and the ratios.
 bench-idle:
 	$(GO) run ./test/cmd/benchidle
+
+# Reliability suite (issue 15; root): packet loss (netem, in the kernel VM), flapping, cloud
+# outages, soak, hostile network — vipd beside keepalived where it applies. Prints a Markdown
+# table of figures and writes it to $(RELIAB_OUT). The full form takes about 1 h 20 min; the
+# short form (CI) about 6 min.
+RELIAB_OUT ?= reliability-report.md
+reliability:
+	$(GO) run ./test/cmd/reliability -out $(RELIAB_OUT)
+
+reliability-short:
+	$(GO) run ./test/cmd/reliability -short -out $(RELIAB_OUT)
 
 # Go benchmarks (providers, checks, lvs reconciler).
 bench-go:
