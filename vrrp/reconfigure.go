@@ -52,6 +52,7 @@ func (r *Router) applyPending() bool {
 		r.authType = AuthTypeSimple
 		r.authData = AuthPassword(c.AuthPass)
 	}
+	r.filter.Store(newDeliverFilter(*c, r.authType, r.authData))
 	r.st.Priority = c.Priority
 	r.mismatchLogged = ""
 	if r.state == Master {

@@ -1,6 +1,7 @@
 package vrrp_test
 
 import (
+	"net/netip"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -78,5 +79,32 @@ func TestReconfigureRefusesIdentityChanges(t *testing.T) {
 				t.Errorf("Reconfigure(%+v) succeeded", c)
 			}
 		}
+	})
+}
+
+// TestDeliverDropsStrangersBeforeQueueing: a flood from a stranger (more
+// packets than the inbox holds, delivered faster than the router runs) is
+// counted as not_peer and never fills the inbox, so the peer's adverts that
+// follow are still received.
+func TestDeliverDropsStrangersBeforeQueueing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		defer h.close()
+		a, _ := h.electA(unicastPair(200, 100))
+		r := a.r()
+		before := r.Status().Drops["not_peer"]
+		for range 1000 {
+			r.Deliver(vrrp.Packet{Src: addrX, Dst: addrA, TTL: 255, Advert: vrrp.Advert{Version: 3, VRID: 51, Priority: 254, AdvertInterval: time.Second, Addrs: []netip.Addr{vip}}})
+		}
+		synctest.Wait() // the router has handled what it queued
+		st := r.Status()
+		if got := st.Drops["not_peer"] - before; got != 1000 {
+			t.Errorf("not_peer drops = %d, want 1000", got)
+		}
+		if st.QueueFull != 0 {
+			t.Errorf("%d packets dropped for a full inbox: the flood was queued", st.QueueFull)
+		}
+		h.advance(2 * time.Second)
+		h.wantStates("after the flood", map[string]string{"a": "MASTER", "b": "BACKUP"})
 	})
 }

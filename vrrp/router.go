@@ -171,8 +171,9 @@ type Router struct {
 	vips     []netip.Addr // sorted, unmapped, to compare address lists
 
 	inbox     chan Packet
-	wake      chan struct{}      // cap 1: tracks or group commands changed
-	ping      chan chan struct{} // Alive's probes, answered by the Run loop
+	filter    atomic.Pointer[deliverFilter] // Deliver's pre-checks, replaced on Reconfigure
+	wake      chan struct{}                 // cap 1: tracks or group commands changed
+	ping      chan chan struct{}            // Alive's probes, answered by the Run loop
 	running   atomic.Bool
 	queueFull atomic.Int64
 	group     atomic.Pointer[SyncGroup]
@@ -248,6 +249,7 @@ func NewRouter(cfg Config, conn Conn, hooks Hooks, counters *Counters, log *slog
 		r.authType = AuthTypeSimple
 		r.authData = AuthPassword(cfg.AuthPass)
 	}
+	r.filter.Store(newDeliverFilter(cfg, r.authType, r.authData))
 	r.st = RouterStatus{
 		Name:              cfg.Name,
 		VRID:              cfg.VRID,
@@ -271,6 +273,16 @@ func (r *Router) Config() Config {
 // RouterStatus.QueueFull). Packets delivered before Run starts are kept up
 // to the inbox size.
 func (r *Router) Deliver(p Packet) {
+	// A flood of packets that cannot be ours (a stranger, a wrong version
+	// or password) must not fill the inbox and push out a real advert: once
+	// the inbox is half full they are counted here, before queueing, with
+	// the reasons accept gives (below that, accept counts and logs them).
+	if len(r.inbox) >= cap(r.inbox)/2 {
+		if reason, ok := r.filter.Load().drop(p); ok {
+			r.counters.Inc(reason)
+			return
+		}
+	}
 	select {
 	case r.inbox <- p:
 	default:
@@ -467,6 +479,43 @@ func (r *Router) logDrop(p Packet, reason DropReason) {
 	r.dropLogged[reason] = now
 	r.log.Warn("advert dropped", "reason", reason.String(), "peer", p.Src.Unmap(), "vrid", p.Advert.VRID,
 		"dropped", r.counters.Get(reason))
+}
+
+// deliverFilter is what Deliver checks before queueing: the stateless part
+// of accept, on a snapshot of the configuration.
+type deliverFilter struct {
+	src      netip.Addr
+	peers    map[netip.Addr]bool // nil: multicast, any source
+	version  uint8
+	authType uint8
+	authData [8]byte
+}
+
+func newDeliverFilter(c Config, authType uint8, authData [8]byte) *deliverFilter {
+	f := &deliverFilter{src: c.Src.Unmap(), version: c.Version, authType: authType, authData: authData}
+	if len(c.Peers) > 0 {
+		f.peers = make(map[netip.Addr]bool, len(c.Peers))
+		for _, p := range c.Peers {
+			f.peers[p.Unmap()] = true
+		}
+	}
+	return f
+}
+
+// drop reports whether p is to be dropped before queueing, and why.
+func (f *deliverFilter) drop(p Packet) (DropReason, bool) {
+	src := p.Src.Unmap()
+	switch {
+	case src == f.src:
+		return DropOwnPacket, true
+	case f.peers != nil && !f.peers[src]:
+		return DropNotPeer, true
+	case p.Advert.Version != f.version:
+		return DropVersion, true
+	case f.version == 2 && (p.Advert.AuthType != f.authType || (f.authType == AuthTypeSimple && p.Advert.AuthData != f.authData)):
+		return DropAuth, true
+	}
+	return 0, false
 }
 
 // accept reports whether p passes the per-instance receive checks, and if

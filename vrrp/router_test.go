@@ -929,7 +929,7 @@ func TestDeliverNeverBlocks(t *testing.T) {
 	}
 	// Not running: the inbox (16 packets) fills up, the rest is dropped.
 	for range 100 {
-		r.Deliver(vrrp.Packet{Src: addrA})
+		r.Deliver(vrrp.Packet{Src: addrA, Advert: vrrp.Advert{Version: 3, VRID: 51}})
 	}
 	if got := r.Status().QueueFull; got != 84 {
 		t.Errorf("QueueFull = %d, want 84", got)
