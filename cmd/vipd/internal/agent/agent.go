@@ -287,6 +287,9 @@ func (a *agent) run(ctx context.Context) error {
 		a.startInstance(ctx, in)
 	}
 	log.Info("vipd started", "node", p.Global.Node, "instances", len(a.instances), "version", VersionString())
+	// Start-up (config decoding, SDK clients, many instances at once) peaks
+	// well above the steady heap: give that memory back to the OS once.
+	debug.FreeOSMemory()
 	a.ready()
 	for done := false; !done; {
 		select {
