@@ -115,16 +115,30 @@ func (c *DNSChecker) Check(ctx context.Context) Result {
 		if err != nil {
 			return fail(start, errReason(ctxErr(ctx, err)))
 		}
-		var p dnsmessage.Parser
-		h, err := p.Start(buf[:n])
-		if err != nil || h.ID != id || !h.Response {
+		ours, reason := dnsAnswer(buf[:n], id)
+		if !ours {
 			continue // not our answer: keep waiting until the deadline
 		}
-		if h.RCode != dnsmessage.RCodeSuccess {
-			return fail(start, "rcode "+rcodeName(h.RCode))
+		if reason != "" {
+			return fail(start, reason)
 		}
 		return ok(start)
 	}
+}
+
+// dnsAnswer reads the datagram b received for the query with id: ours is
+// false when it is not a response to that query (unparsable header, other
+// id, a query); otherwise reason is "" for NOERROR or why it failed.
+func dnsAnswer(b []byte, id uint16) (ours bool, reason string) {
+	var p dnsmessage.Parser
+	h, err := p.Start(b)
+	if err != nil || h.ID != id || !h.Response {
+		return false, ""
+	}
+	if h.RCode != dnsmessage.RCodeSuccess {
+		return true, "rcode " + rcodeName(h.RCode)
+	}
+	return true, ""
 }
 
 // ctxErr prefers the context's error to the socket error it caused.
