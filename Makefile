@@ -7,7 +7,7 @@ export GOFLAGS ?= -mod=readonly
 GOLANGCI_LINT_VERSION := 2.15.0
 GOLANGCI_LINT ?= $(shell $(GO) env GOPATH)/bin/golangci-lint
 
-.PHONY: all build build-onprem vet lint-tool unit integration vm-test test demo bench bench-go bench-idle bench-failover reliability reliability-short clean
+.PHONY: all build build-onprem vet lint-tool unit integration vm-test test demo bench bench-go bench-idle bench-failover reliability reliability-short clean fuzz fuzz-smoke
 
 all: build
 
@@ -83,6 +83,28 @@ reliability-short:
 # Go benchmarks (providers, checks, lvs reconciler).
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./providers/... ./checks/... ./lvs/...
+
+# Fuzz targets, package:Target, run one after the other (go test fuzzes one
+# target at a time). New crashers land in the package's testdata/fuzz and
+# then run as seeds in every `go test`.
+FUZZ_TARGETS := \
+	./vrrp:FuzzUnmarshal ./vrrp:FuzzMarshal \
+	./configs:FuzzParseKeepalived \
+	./cmd/vipd/internal/plan:FuzzLoad \
+	./cmd/vipd/internal/agent:FuzzClient \
+	./checks:FuzzHTTPResponse ./checks:FuzzDNSAnswer
+FUZZTIME ?= 10m
+FUZZPARALLEL ?= 1
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz $${t##*:} ($${t%%:*}) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) $${t%%:*}; \
+	done
+
+# The CI form: 20 s per target.
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=20s
 
 clean:
 	rm -rf bin
