@@ -75,6 +75,8 @@ type agent struct {
 	// when the agent begins to stop (systemd notify).
 	ready, stopping func()
 	reloadHook      func(ctx context.Context) (string, error)
+	// statusGroup may connect to the status socket besides root; "": root only.
+	statusGroup string
 	// wireDrops counts, per address family, packets dropped before they
 	// could be matched to an instance (malformed, checksum, TTL, unknown VRID).
 	wireDrops map[int]*vrrp.Counters
@@ -147,6 +149,13 @@ func New(p *plan.Plan, log *slog.Logger, host Host, hooks Hooks) *Agent {
 	a.reloadHook = hooks.Reload
 	return &Agent{a}
 }
+
+// SetStatusSocketGroup lets the members of group (a name or numeric id)
+// read the status and request a reload on the status socket (mode 0660,
+// owned by group); without it (the default) the socket is mode 0600, the
+// agent's user's (root's) only. Call it before Run; an unknown group fails
+// Run.
+func (x *Agent) SetStatusSocketGroup(group string) { x.a.statusGroup = group }
 
 // Run runs the agent until ctx ends. On return every VIP this node held
 // has been released (master instances send a priority-0 advert first).
@@ -485,7 +494,7 @@ func (a *agent) runInstance(ctx context.Context, in *instance, conn vrrp.Conn, m
 func (a *agent) startServers(ctx context.Context, g *errgroup.Group) error {
 	sock := a.plan.Global.StatusSocket
 	ready := make(chan error, 1)
-	g.Go(func() error { return serveStatus(ctx, a.log, sock, a.status, a.reloadHook, ready) })
+	g.Go(func() error { return serveStatus(ctx, a.log, sock, a.statusGroup, a.status, a.reloadHook, ready) })
 	if err := <-ready; err != nil {
 		return err
 	}

@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,11 +28,13 @@ type ReloadReply struct {
 }
 
 // serveStatus serves GET /status (JSON) and, with reload, POST /reload on a
-// unix socket until ctx ends. A stale socket from a previous run is
+// unix socket until ctx ends. The socket is root's (the agent's user's)
+// only, mode 0600, or with group mode 0660 owned by that group: see
+// listenStatus. A stale socket from a previous run is
 // replaced; a live agent's is not. ready receives nil once listening, or the
 // error that prevented it.
-func serveStatus(ctx context.Context, log *slog.Logger, path string, status func() Status, reload func(context.Context) (string, error), ready chan<- error) error {
-	l, err := listenStatus(path)
+func serveStatus(ctx context.Context, log *slog.Logger, path, group string, status func() Status, reload func(context.Context) (string, error), ready chan<- error) error {
+	l, err := listenStatus(path, group)
 	ready <- err
 	if err != nil || l == nil {
 		return nil
@@ -55,9 +59,23 @@ func serveStatus(ctx context.Context, log *slog.Logger, path string, status func
 	return serveHTTP(ctx, log, l, mux, func() { _ = os.Remove(path) })
 }
 
-func listenStatus(path string) (net.Listener, error) {
+// listenStatus listens on the unix socket at path, mode 0600 (only the
+// agent's user, root, may connect: connecting needs write permission on
+// the socket file), or 0660 and owned by group when group (a name or a
+// numeric id) is set. The socket is bound and given its mode and owner
+// under a temporary name, then renamed to path, so it is never reachable
+// at path with the wider mode a umask would give it.
+func listenStatus(path, group string) (net.Listener, error) {
 	if path == "" {
 		return nil, nil
+	}
+	mode, gid := os.FileMode(0o600), -1
+	if group != "" {
+		g, err := lookupGroup(group)
+		if err != nil {
+			return nil, fmt.Errorf("status socket group: %w", err)
+		}
+		mode, gid = 0o660, g
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("status socket: %w", err)
@@ -66,13 +84,44 @@ func listenStatus(path string) (net.Listener, error) {
 		c.Close()
 		return nil, fmt.Errorf("status socket %s: another vipd is running", path)
 	}
-	_ = os.Remove(path)
-	l, err := net.Listen("unix", path)
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	_ = os.Remove(tmp)
+	l, err := net.Listen("unix", tmp)
 	if err != nil {
 		return nil, fmt.Errorf("status socket: %w", err)
 	}
-	_ = os.Chmod(path, 0o660)
+	ul := l.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false) // path, not tmp, is removed at the end
+	fail := func(err error) (net.Listener, error) {
+		l.Close()
+		_ = os.Remove(tmp)
+		return nil, fmt.Errorf("status socket: %w", err)
+	}
+	if err := os.Chmod(tmp, mode); err != nil {
+		return fail(err)
+	}
+	if gid >= 0 {
+		if err := os.Chown(tmp, -1, gid); err != nil {
+			return fail(err)
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fail(err)
+	}
 	return l, nil
+}
+
+// lookupGroup returns the id of the group named name, or name itself
+// when it is a number.
+func lookupGroup(name string) (int, error) {
+	if id, err := strconv.Atoi(name); err == nil && id >= 0 {
+		return id, nil
+	}
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(g.Gid)
 }
 
 // serveMetrics serves Prometheus metrics on addr until ctx ends.
