@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 )
@@ -266,48 +268,133 @@ func (p *Prober) LastFrom() string {
 	return rs[len(rs)-1].From
 }
 
-// HolderWatch samples which nodes hold a VIP every interval and remembers any
-// two consecutive samples in which more than one node held it.
+// HolderWatch samples which nodes hold a VIP every interval and records each
+// episode in which more than one node held it, with its length.
+//
+// A handover overlaps by design: a new master adds the VIP and then
+// advertises, and the old one releases when it hears that advert (RFC 5798
+// preemption, vipd's make-before-break stop, keepalived's resign-then-remove).
+// So how long two nodes may hold it is a bound the caller derives from the
+// protocol (see Stop). Each sample reads every node's addresses over a
+// netlink socket opened in its namespace (no process spawned), so a sample
+// takes microseconds and the nodes are read at nearly one instant even on a
+// busy machine.
 type HolderWatch struct {
-	mu     sync.Mutex
-	dual   []string
-	cancel context.CancelFunc
-	done   chan struct{}
+	mu       sync.Mutex
+	episodes []DualEpisode
+	err      error
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// DualEpisode is a run of consecutive samples in which several nodes held
+// the VIP. Length runs from the first such sample to the first sample after
+// it in which at most one did: an upper bound of the overlap, within one
+// sampling interval (plus the sampler's own scheduling delay).
+type DualEpisode struct {
+	Holders []string
+	Start   time.Time
+	Length  time.Duration
+}
+
+func (e DualEpisode) String() string {
+	return fmt.Sprintf("held by %v for %v from %s", e.Holders, e.Length.Round(time.Millisecond), e.Start.Format("15:04:05.000"))
 }
 
 // WatchHolders starts sampling.
 func (b *Bed) WatchHolders(addr netip.Addr, every time.Duration) *HolderWatch {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &HolderWatch{cancel: cancel, done: make(chan struct{})}
+	handles := make([]*netlink.Handle, len(b.Nodes))
+	for i, n := range b.Nodes {
+		nsh, err := netns.GetFromName(n.Name)
+		if err == nil {
+			handles[i], err = netlink.NewHandleAt(nsh)
+			nsh.Close()
+		}
+		if err != nil {
+			w.err = fmt.Errorf("watch holders: %s: %w", n.Name, err)
+		}
+	}
+	holders := func() []string {
+		var out []string
+		for i, h := range handles {
+			if h == nil {
+				continue
+			}
+			as, err := h.AddrList(nil, netlink.FAMILY_ALL)
+			if err != nil {
+				continue
+			}
+			for _, a := range as {
+				if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.Unmap() == addr {
+					out = append(out, b.Nodes[i].Role)
+					break
+				}
+			}
+		}
+		return out
+	}
 	go func() {
 		defer close(w.done)
-		var prevDual bool
+		defer func() {
+			for _, h := range handles {
+				if h != nil {
+					h.Close()
+				}
+			}
+		}()
+		var cur *DualEpisode
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
+				if cur != nil { // still dual when stopped
+					cur.Length = time.Since(cur.Start)
+					w.mu.Lock()
+					w.episodes = append(w.episodes, *cur)
+					w.mu.Unlock()
+				}
 				return
 			case <-t.C:
 			}
-			h := b.Holders(addr)
-			dual := len(h) > 1
-			if dual && prevDual {
+			now := time.Now()
+			h := holders()
+			switch {
+			case len(h) > 1 && cur == nil:
+				cur = &DualEpisode{Holders: h, Start: now}
+			case len(h) <= 1 && cur != nil:
+				cur.Length = now.Sub(cur.Start)
 				w.mu.Lock()
-				w.dual = append(w.dual, fmt.Sprintf("%s held by %v at %s", addr, h, time.Now().Format("15:04:05.000")))
+				w.episodes = append(w.episodes, *cur)
 				w.mu.Unlock()
+				cur = nil
 			}
-			prevDual = dual
 		}
 	}()
 	return w
 }
 
-// Stop ends sampling and returns the dual-holder observations.
-func (w *HolderWatch) Stop() []string {
+// Stop ends sampling and returns the dual-holder episodes longer than
+// allowed (0: every one), and an error if the watch could not read a node.
+func (w *HolderWatch) Stop(allowed time.Duration) ([]DualEpisode, error) {
 	w.cancel()
 	<-w.done
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.dual
+	var long []DualEpisode
+	for _, e := range w.episodes {
+		if e.Length > allowed {
+			long = append(long, e)
+		}
+	}
+	return long, w.err
+}
+
+// Episodes returns every dual-holder episode recorded so far.
+func (w *HolderWatch) Episodes() []DualEpisode {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]DualEpisode(nil), w.episodes...)
 }
