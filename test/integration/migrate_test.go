@@ -100,7 +100,7 @@ func TestMigrateSideBySide(t *testing.T) {
 		}
 		time.Sleep(4 * time.Second)
 		for _, w := range ws {
-			noDual(t, w, name, procs...)
+			noDual(t, w, 0, name, procs...) // no handover in a phase: no overlap
 		}
 		for _, v := range vips {
 			if h := b.Holders(v); len(h) != 1 || h[0] != "n1" {
