@@ -3,11 +3,14 @@ package notify
 import (
 	"context"
 	"log/slog"
+	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/vipd/vipd/checks"
 	"github.com/vipd/vipd/cmd/vipd/internal/plan"
 	"github.com/vipd/vipd/vrrp"
 )
@@ -38,13 +41,23 @@ const DefaultTimeout = 30 * time.Second
 // queueSize bounds the queued commands of one Runner.
 const queueSize = 64
 
+// Exec is how the commands run: as keepalived's script_user (User, "name"
+// or "name:group") and, with Security (enable_script_security), only when
+// the script (the command's first word) cannot be changed by a user other
+// than root or User. The zero value runs them as vipd's own user, unchecked.
+type Exec struct {
+	User     string
+	Security bool
+}
+
 // Runner runs the notify commands of one instance, sync group or service.
 type Runner struct {
 	log     *slog.Logger
 	kind    Kind
 	name    string
-	mu      sync.Mutex // guards cmds
+	mu      sync.Mutex // guards cmds and ex
 	cmds    plan.Notify
+	ex      Exec
 	Timeout time.Duration
 	queue   chan job
 }
@@ -68,10 +81,24 @@ func (r *Runner) Set(cmds plan.Notify) {
 	r.mu.Unlock()
 }
 
+// SetExec sets how the commands run (see Exec); call it before Run or on
+// a reload.
+func (r *Runner) SetExec(e Exec) {
+	r.mu.Lock()
+	r.ex = e
+	r.mu.Unlock()
+}
+
 func (r *Runner) commands() plan.Notify {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.cmds
+}
+
+func (r *Runner) exe() Exec {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ex
 }
 
 // Transition queues the commands for a transition to state to.
@@ -118,24 +145,57 @@ func (r *Runner) Run(ctx context.Context) {
 
 func (r *Runner) exec(ctx context.Context, j job) {
 	if j.cmd != "" {
-		r.run(ctx, "command", exec.Command("/bin/sh", "-c", j.cmd))
+		r.run(ctx, "command", j.cmd)
 		return
 	}
 	cmds := r.commands()
 	cmd, state := cmds.Command(j.to)
 	if cmd != "" {
-		r.run(ctx, state, exec.Command("/bin/sh", "-c", cmd))
+		r.run(ctx, state, cmd)
 	}
 	if cmds.Generic != "" {
 		// keepalived: <script> INSTANCE|GROUP <name> <STATE> <priority>
-		r.run(ctx, state, exec.Command("/bin/sh", "-c", cmds.Generic+` "$@"`, "sh",
-			r.kind.String(), r.name, state, strconv.Itoa(int(j.priority))))
+		r.run(ctx, state, cmds.Generic, r.kind.String(), r.name, state, strconv.Itoa(int(j.priority)))
 	}
 }
 
-func (r *Runner) run(ctx context.Context, state string, cmd *exec.Cmd) {
-	// A started script (e.g. STOP at shutdown) finishes, within Timeout.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.Timeout)
+// run runs the shell command cmd with args ($1…). A started script (e.g.
+// STOP at shutdown) finishes, within Timeout.
+func (r *Runner) run(ctx context.Context, state, cmd string, args ...string) {
+	ctx = context.WithoutCancel(ctx)
+	if ex := r.exe(); ex != (Exec{}) {
+		// As script_user and/or checked: the way check scripts run
+		// (own process group, killed as a group at the timeout).
+		line := cmd
+		for _, a := range args {
+			line += " " + shellQuote(a)
+		}
+		c, err := checks.NewExecChecker(checks.ExecConfig{Command: line, Timeout: r.Timeout,
+			User: ex.User, Security: ex.Security, Env: os.Environ()})
+		if err != nil {
+			r.log.Error("notify refused", "state", state, "cmd", cmd, "err", err)
+			return
+		}
+		if res := c.Check(ctx); !res.OK {
+			r.log.Warn("notify script failed", "state", state, "cmd", cmd, "user", ex.User, "err", res.Reason)
+		}
+		return
+	}
+	argv := []string{"-c", cmd}
+	if len(args) > 0 {
+		argv = []string{"-c", cmd + ` "$@"`, "sh"}
+		argv = append(argv, args...)
+	}
+	r.start(ctx, state, exec.Command("/bin/sh", argv...))
+}
+
+// shellQuote quotes s as one word for /bin/sh.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func (r *Runner) start(ctx context.Context, state string, cmd *exec.Cmd) {
+	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
 	if err := cmd.Start(); err != nil {
 		r.log.Error("notify failed", "state", state, "err", err)
