@@ -37,7 +37,7 @@ func socketClient(path string) *http.Client {
 // answers 422) returns its problems in the reply and no error.
 func RequestReload(ctx context.Context, path string) (ReloadReply, error) {
 	var rep ReloadReply
-	err := call(ctx, path, "reload", http.MethodPost, []int{http.StatusOK, http.StatusUnprocessableEntity}, &rep)
+	err := call(ctx, path, "reload", http.MethodPost, []int{http.StatusOK, http.StatusUnprocessableEntity}, maxReplyBytes, &rep)
 	return rep, err
 }
 
@@ -45,7 +45,7 @@ func RequestReload(ctx context.Context, path string) (ReloadReply, error) {
 // status.
 func FetchStatus(ctx context.Context, path string) (Status, error) {
 	var st Status
-	if err := call(ctx, path, "status", http.MethodGet, []int{http.StatusOK}, &st); err != nil {
+	if err := call(ctx, path, "status", http.MethodGet, []int{http.StatusOK}, maxReplyBytes, &st); err != nil {
 		return Status{}, err
 	}
 	return st, nil
@@ -54,8 +54,8 @@ func FetchStatus(ctx context.Context, path string) (Status, error) {
 // call sends method /op on the socket at path and decodes the JSON reply
 // into v. Every error starts with op and says what went wrong: the
 // connection, the status code (with the start of the body), or the body
-// (not JSON, truncated, trailing data, larger than maxReplyBytes).
-func call(ctx context.Context, path, op, method string, codes []int, v any) error {
+// (not JSON, truncated, trailing data, larger than limit bytes).
+func call(ctx context.Context, path, op, method string, codes []int, limit int64, v any) error {
 	req, err := http.NewRequestWithContext(ctx, method, "http://vipd/"+op, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
@@ -65,7 +65,7 @@ func call(ctx context.Context, path, op, method string, codes []int, v any) erro
 		return fmt.Errorf("%s: is vipd running? connect %s: %w", op, path, err)
 	}
 	defer resp.Body.Close()
-	body := &limitedReader{r: resp.Body, n: maxReplyBytes}
+	body := &limitedReader{r: resp.Body, n: limit, limit: limit}
 	okCode := false
 	for _, c := range codes {
 		okCode = okCode || resp.StatusCode == c
@@ -95,12 +95,10 @@ func call(ctx context.Context, path, op, method string, codes []int, v any) erro
 // limitedReader is io.LimitReader that remembers it hit the limit, so the
 // error says so rather than "unexpected EOF".
 type limitedReader struct {
-	r   io.Reader
-	n   int64
-	hit bool
+	r        io.Reader
+	n, limit int64
+	hit      bool
 }
-
-var errReplyTooLarge = fmt.Errorf("answer larger than %d bytes", maxReplyBytes)
 
 func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.n <= 0 {
@@ -109,7 +107,7 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 			return 0, err // exactly at the limit: the real end
 		}
 		l.hit = true
-		return 0, errReplyTooLarge
+		return 0, l.tooLarge()
 	}
 	if int64(len(p)) > l.n {
 		p = p[:l.n]
@@ -121,7 +119,11 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 
 func (l *limitedReader) why(err error) error {
 	if l.hit {
-		return errReplyTooLarge
+		return l.tooLarge()
 	}
 	return err
+}
+
+func (l *limitedReader) tooLarge() error {
+	return fmt.Errorf("answer larger than %d bytes", l.limit)
 }
