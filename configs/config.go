@@ -29,6 +29,9 @@ type Global struct {
 	LogLevel string `yaml:"log_level"`
 	// StatusSocket is the unix socket `vipd status` reads.
 	StatusSocket string `yaml:"status_socket"`
+	// StatusSocketGroup (a group name or numeric id) may also use the
+	// status socket (mode 0660); "" (default): root only (mode 0600).
+	StatusSocketGroup string `yaml:"status_socket_group"`
 	// MetricsListen is the Prometheus listen address, e.g. 127.0.0.1:9240;
 	// empty disables metrics.
 	MetricsListen string `yaml:"metrics_listen"`

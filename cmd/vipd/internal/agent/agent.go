@@ -75,8 +75,6 @@ type agent struct {
 	// when the agent begins to stop (systemd notify).
 	ready, stopping func()
 	reloadHook      func(ctx context.Context) (string, error)
-	// statusGroup may connect to the status socket besides root; "": root only.
-	statusGroup string
 	// wireDrops counts, per address family, packets dropped before they
 	// could be matched to an instance (malformed, checksum, TTL, unknown VRID).
 	wireDrops map[int]*vrrp.Counters
@@ -149,13 +147,6 @@ func New(p *plan.Plan, log *slog.Logger, host Host, hooks Hooks) *Agent {
 	a.reloadHook = hooks.Reload
 	return &Agent{a}
 }
-
-// SetStatusSocketGroup lets the members of group (a name or numeric id)
-// read the status and request a reload on the status socket (mode 0660,
-// owned by group); without it (the default) the socket is mode 0600, the
-// agent's user's (root's) only. Call it before Run; an unknown group fails
-// Run.
-func (x *Agent) SetStatusSocketGroup(group string) { x.a.statusGroup = group }
 
 // Run runs the agent until ctx ends. On return every VIP this node held
 // has been released (master instances send a priority-0 advert first).
@@ -346,6 +337,7 @@ func (a *agent) newInstance(ctx context.Context, pi plan.Instance) (*instance, e
 		Holder: pi.Holder, Fenced: in.higherMasterHeard, OnConfirm: a.metrics.observeConfirm(pi.Name), Routes: routes,
 	})
 	in.notifier = notify.New(log, notify.Instance, pi.Name, pi.Notify)
+	in.notifier.SetExec(a.scriptExec())
 	in.onTransition = append(in.onTransition, a.metrics.countTransition)
 	if a.alerts != nil {
 		in.onTransition = append(in.onTransition, func(t vrrp.Transition) {
@@ -494,7 +486,7 @@ func (a *agent) runInstance(ctx context.Context, in *instance, conn vrrp.Conn, m
 func (a *agent) startServers(ctx context.Context, g *errgroup.Group) error {
 	sock := a.plan.Global.StatusSocket
 	ready := make(chan error, 1)
-	g.Go(func() error { return serveStatus(ctx, a.log, sock, a.statusGroup, a.status, a.reloadHook, ready) })
+	g.Go(func() error { return serveStatus(ctx, a.log, sock, a.plan.Global.StatusSocketGroup, a.status, a.reloadHook, ready) })
 	if err := <-ready; err != nil {
 		return err
 	}
@@ -587,7 +579,7 @@ func (a *agent) buildDirector() error {
 			return fmt.Errorf("lvs sync daemon: %w", err)
 		}
 	}
-	d = director.New(log, rec, sd, director.Options{Services: p.Services, SyncDaemon: p.SyncDaemon,
+	d = director.New(log, rec, sd, director.Options{Services: p.Services, SyncDaemon: p.SyncDaemon, ScriptExec: a.scriptExec(),
 		FlushAtStart: p.LVS.FlushAtStart, OnStop: p.LVS.OnStop, OnRealChange: a.realChanged})
 	linked := map[string]bool{}
 	if p.SyncDaemon != nil && p.SyncDaemon.Instance != "" {
@@ -605,6 +597,12 @@ func (a *agent) buildDirector() error {
 	}
 	a.director = d
 	return nil
+}
+
+// scriptExec is how notify commands run: as script_user, refused when
+// insecure with enable_script_security (keepalived applies both to them).
+func (a *agent) scriptExec() notify.Exec {
+	return notify.Exec{User: a.plan.Global.ScriptUser, Security: a.plan.Global.EnableScriptSecurity}
 }
 
 // realChanged sends the alert of a real server's health change.
@@ -666,6 +664,7 @@ func (in *instance) currentRouter() *vrrp.Router {
 func (a *agent) buildSyncGroups() {
 	for _, sg := range a.plan.SyncGroups {
 		gn := notify.New(a.log.With("group", sg.Name), notify.Group, sg.Name, sg.Notify)
+		gn.SetExec(a.scriptExec())
 		var (
 			mu   sync.Mutex
 			last vrrp.State

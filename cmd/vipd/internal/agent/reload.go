@@ -63,8 +63,9 @@ func (a *agent) reload(ctx context.Context, np *plan.Plan) reloadResult {
 	if !reflect.DeepEqual(op.SyncDaemon, np.SyncDaemon) {
 		refuse = append(refuse, "global.lvs_sync_daemon changed")
 	}
-	if op.Global.StatusSocket != np.Global.StatusSocket || op.Global.MetricsListen != np.Global.MetricsListen {
-		refuse = append(refuse, "global.status_socket or global.metrics_listen changed")
+	if op.Global.StatusSocket != np.Global.StatusSocket || op.Global.StatusSocketGroup != np.Global.StatusSocketGroup ||
+		op.Global.MetricsListen != np.Global.MetricsListen {
+		refuse = append(refuse, "global.status_socket, status_socket_group or metrics_listen changed")
 	}
 	if (a.director != nil) != (len(np.Services) > 0 || np.SyncDaemon != nil) {
 		refuse = append(refuse, "virtual_servers added to or all removed from a running agent")
@@ -157,6 +158,12 @@ func (a *agent) reload(ctx context.Context, np *plan.Plan) reloadResult {
 	a.mu.Lock()
 	a.plan = np
 	a.reloaded++
+	for _, in := range a.instances {
+		in.notifier.SetExec(a.scriptExec()) // script_user / enable_script_security
+	}
+	for _, gn := range a.groupNotifiers {
+		gn.SetExec(a.scriptExec())
+	}
 	a.instances = append(a.instances, fresh...)
 	for _, in := range fresh {
 		a.byName[in.plan.Name] = in

@@ -35,6 +35,8 @@ type Options struct {
 	FlushAtStart bool
 	// OnStop is what happens to the IPVS table when Run ends.
 	OnStop plan.LVSStop
+	// ScriptExec is how quorum_up/down and notify_up/down run.
+	ScriptExec notify.Exec
 	// OnRealChange, when set, is called (on Run's goroutine; it must not
 	// block) when a real server's health changes, after its notify_up /
 	// notify_down was queued.
@@ -75,6 +77,7 @@ func New(log *slog.Logger, rec *lvs.Reconciler, syncD SyncDaemon, opts Options) 
 		dirty:   make(chan struct{}, 1),
 		masters: map[string]bool{}, applied: map[string]bool{}, services: opts.Services, health: map[string]bool{},
 	}
+	d.quorum.SetExec(opts.ScriptExec)
 	for _, svc := range opts.Services {
 		for _, r := range svc.Reals {
 			for _, c := range r.Checks {
