@@ -72,7 +72,7 @@ func TestSystemdUnitLifecycle(t *testing.T) {
 		"ExecStart=/usr/local/sbin/vipd run -c /etc/vipd/vipd.yaml",
 		"NoNewPrivileges=yes",
 		"ProtectSystem=strict",
-		"CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW",
+		"CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_SETUID CAP_SETGID CAP_KILL",
 	} {
 		if !set[want] {
 			t.Errorf("unit lacks %q", want)
