@@ -88,7 +88,7 @@ bench-go:
 # target at a time). New crashers land in the package's testdata/fuzz and
 # then run as seeds in every `go test`.
 FUZZ_TARGETS := \
-	./vrrp:FuzzUnmarshal ./vrrp:FuzzMarshal \
+	./vrrp:FuzzUnmarshal ./vrrp:FuzzMarshal ./vrrp/bfd:FuzzParse ./vrrp/bfd:FuzzMuxDeliver \
 	./configs:FuzzParseKeepalived \
 	./cmd/vipd/internal/plan:FuzzLoad \
 	./cmd/vipd/internal/agent:FuzzClient \
