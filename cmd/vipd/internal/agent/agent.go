@@ -225,11 +225,6 @@ func (a *agent) build(ctx context.Context) error {
 		return err
 	}
 	a.buildSyncGroups()
-	for _, in := range a.instances {
-		if a.wireDrops[in.plan.Family] == nil {
-			a.wireDrops[in.plan.Family] = new(vrrp.Counters)
-		}
-	}
 	return nil
 }
 
@@ -241,6 +236,14 @@ func (a *agent) run(ctx context.Context) error {
 	if err := a.build(ctx); err != nil {
 		return err
 	}
+	started := false
+	defer func() { // an error before the instances started
+		if !started {
+			for _, in := range a.instances {
+				in.closeProviders()
+			}
+		}
+	}()
 
 	// Servers and helpers live until every router has stopped and released.
 	// One failing (say, the metrics listener) does not stop the others.
@@ -286,6 +289,7 @@ func (a *agent) run(ctx context.Context) error {
 	for _, in := range a.instances {
 		a.startInstance(ctx, in)
 	}
+	started = true
 	log.Info("vipd started", "node", p.Global.Node, "instances", len(a.instances), "version", VersionString())
 	// Start-up (config decoding, SDK clients, many instances at once) peaks
 	// well above the steady heap: give that memory back to the OS once.
