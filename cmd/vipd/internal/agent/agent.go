@@ -490,7 +490,9 @@ func (a *agent) runInstance(ctx context.Context, in *instance, conn vrrp.Conn, m
 func (a *agent) startServers(ctx context.Context, g *errgroup.Group) error {
 	sock := a.plan.Global.StatusSocket
 	ready := make(chan error, 1)
-	g.Go(func() error { return serveStatus(ctx, a.log, sock, a.plan.Global.StatusSocketGroup, a.status, a.reloadHook, ready) })
+	g.Go(func() error {
+		return serveStatus(ctx, a.log, sock, a.plan.Global.StatusSocketGroup, a.status, a.reloadHook, ready)
+	})
 	if err := <-ready; err != nil {
 		return err
 	}
