@@ -94,7 +94,12 @@ func TestStatusSocketAccess(t *testing.T) {
 		if err := <-ready; err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { cancel(); <-done })
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("status server: %v", err)
+			}
+		})
 		return path
 	}
 	run := func(t *testing.T, path string, groups []uint32) string {
