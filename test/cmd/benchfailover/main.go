@@ -19,7 +19,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -251,59 +250,15 @@ func idleCost(bin string, d daemon, idle time.Duration) (int, float64) {
 		p = n1.StartKeepalived(s, s.TempDir(), ins...)
 	}
 	time.Sleep(5 * time.Second) // elections settle
-	pids := append([]int{p.Pid()}, children(p.Pid())...)
-	c0 := cpuTicks(pids)
+	pids := append([]int{p.Pid()}, harness.Descendants(p.Pid())...)
+	c0 := harness.CPUTicks(pids...)
 	t0 := time.Now()
 	time.Sleep(idle)
-	c1 := cpuTicks(pids)
+	c1 := harness.CPUTicks(pids...)
 	el := time.Since(t0).Seconds()
 	rss := 0
 	for _, pid := range pids {
-		rss += rssKiB(pid)
+		rss += harness.RSSKiB(pid)
 	}
 	return rss, 100 * float64(c1-c0) / 100 / el // clock ticks are 1/100 s
-}
-
-// children returns all descendants of pid (ip netns exec execs, keepalived forks).
-func children(pid int) []int {
-	out, _ := exec.Command("pgrep", "-P", strconv.Itoa(pid)).Output()
-	var res []int
-	for _, f := range strings.Fields(string(out)) {
-		if c, err := strconv.Atoi(f); err == nil {
-			res = append(res, c)
-			res = append(res, children(c)...)
-		}
-	}
-	return res
-}
-
-func cpuTicks(pids []int) int {
-	total := 0
-	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		fs := strings.Fields(s[strings.LastIndex(s, ")")+2:])
-		u, _ := strconv.Atoi(fs[11])
-		st, _ := strconv.Atoi(fs[12])
-		total += u + st
-	}
-	return total
-}
-
-func rssKiB(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmRSS:") {
-			f := strings.Fields(l)
-			n, _ := strconv.Atoi(f[1])
-			return n
-		}
-	}
-	return 0
 }

@@ -42,7 +42,7 @@ func sampleLeak(ns *harness.NS, pid int, vipd bool) leakSample {
 		} else {
 			s.goroutines = 0
 		}
-		kids := children(pid)
+		kids := harness.Descendants(pid)
 		fds := countFDs(pid)
 		for _, k := range kids {
 			fds += countFDs(k)

@@ -84,7 +84,7 @@ func floodOne(t *caseTB, c *config, daemon string) {
 	arrivals, stopCap := captureAdverts(t, b.Node(2), b.Node(1).IPv4)
 	defer stopCap()
 	pids := []int{procs[0].Pid()}
-	pids = append(pids, children(procs[0].Pid())...)
+	pids = append(pids, harness.Descendants(procs[0].Pid())...)
 	var drops0 []map[string]int64
 	if daemon == "vipd" {
 		for _, n := range b.Nodes {
@@ -93,9 +93,9 @@ func floodOne(t *caseTB, c *config, daemon string) {
 	}
 	t0 := time.Now()
 	off := []int{len(procs[0].Output()), len(procs[1].Output())}
-	cpu0 := cpuTicks(pids...)
+	cpu0 := harness.CPUTicks(pids...)
 	sent, err := flood(b, dur)
-	cpu := 100 * float64(cpuTicks(pids...)-cpu0) / 100 / time.Since(t0).Seconds()
+	cpu := 100 * float64(harness.CPUTicks(pids...)-cpu0) / 100 / time.Since(t0).Seconds()
 	if err != nil {
 		t.Fatalf("flood: %v", err)
 	}

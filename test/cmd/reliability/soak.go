@@ -114,7 +114,7 @@ func runSoak(t *caseTB, c *config) {
 	t.Cleanup(func() { _ = os.Remove(drain) })
 	samples := make([][]soakSample, 2)
 	t0 := time.Now()
-	cpu0 := []int{cpuTicks(procs[0].Pid()), cpuTicks(procs[1].Pid())}
+	cpu0 := []int{harness.CPUTicks(procs[0].Pid()), harness.CPUTicks(procs[1].Pid())}
 	failovers, wrong := 0, 0
 	var wrongNotes []string
 	nextFail := 25 * time.Second // between two samples: the check 5 s later lands on the next
@@ -128,7 +128,7 @@ func runSoak(t *caseTB, c *config) {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			samples[i] = append(samples[i], soakSample{at: el, rss: float64(rssKiB(procs[i].Pid())), goroutines: g, fds: float64(countFDs(procs[i].Pid()))})
+			samples[i] = append(samples[i], soakSample{at: el, rss: float64(harness.RSSKiB(procs[i].Pid())), goroutines: g, fds: float64(countFDs(procs[i].Pid()))})
 		}
 		if el >= dur {
 			break
@@ -175,7 +175,7 @@ func runSoak(t *caseTB, c *config) {
 			fds = append(fds, s.fds)
 		}
 		first, last := ss[0], ss[len(ss)-1]
-		cpu := 100 * float64(cpuTicks(procs[i].Pid())-cpu0[i]) / 100 / el.Seconds()
+		cpu := 100 * float64(harness.CPUTicks(procs[i].Pid())-cpu0[i]) / 100 / el.Seconds()
 		c.rep.Info(cs, "vipd", n.Role+" CPU (% of one core)", fmt.Sprintf("%.1f", cpu))
 		row := func(fig string, f, l, sl float64, unit string, limit float64) {
 			val := fmt.Sprintf("%.1f → %.1f %s, slope %+.2f %s/h (%d samples)", f, l, unit, sl, unit, len(ss))
