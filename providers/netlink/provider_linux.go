@@ -269,15 +269,26 @@ func (p *Provider) handle() (*vnl.Handle, error) {
 	if p.h != nil {
 		return p.h, nil
 	}
+	h, err := openRoute(p.opts.NetNS)
+	if err != nil {
+		return nil, err
+	}
+	p.h = h
+	return h, nil
+}
+
+// openRoute opens an rtnetlink handle in the namespace at path ("": the
+// current one).
+func openRoute(path string) (*vnl.Handle, error) {
 	var (
 		h   *vnl.Handle
 		err error
 	)
-	if p.opts.NetNS == "" {
+	if path == "" {
 		h, err = vnl.NewHandle(unix.NETLINK_ROUTE)
 	} else {
 		var ns netns.NsHandle
-		ns, err = netns.GetFromPath(p.opts.NetNS)
+		ns, err = netns.GetFromPath(path)
 		if err == nil {
 			// NETLINK_ROUTE only: the default family list includes XFRM,
 			// which fails where that module is not loaded.
@@ -288,7 +299,6 @@ func (p *Provider) handle() (*vnl.Handle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netlink: open rtnetlink: %w", err)
 	}
-	p.h = h
 	return h, nil
 }
 

@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	vnl "github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -249,22 +248,9 @@ func (r *Routing) handle() (*vnl.Handle, error) {
 	if r.h != nil {
 		return r.h, nil
 	}
-	var (
-		h   *vnl.Handle
-		err error
-	)
-	if r.opts.NetNS == "" {
-		h, err = vnl.NewHandle(unix.NETLINK_ROUTE)
-	} else {
-		var ns netns.NsHandle
-		ns, err = netns.GetFromPath(r.opts.NetNS)
-		if err == nil {
-			h, err = vnl.NewHandleAt(ns, unix.NETLINK_ROUTE)
-			ns.Close()
-		}
-	}
+	h, err := openRoute(r.opts.NetNS)
 	if err != nil {
-		return nil, fmt.Errorf("netlink: open rtnetlink: %w", err)
+		return nil, err
 	}
 	r.h = h
 	return h, nil
